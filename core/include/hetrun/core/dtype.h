@@ -1,0 +1,41 @@
+// Element types of the IR. Values equal ONNX TensorProto.DataType and the plugin ABI's
+// HETRUN_DTYPE_*, so conversions at either boundary are a cast.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "hetrun/plugin.h"
+
+namespace hetrun::core {
+
+enum class DType : uint32_t {
+  kUndefined = HETRUN_DTYPE_UNDEFINED,
+  kFloat32 = HETRUN_DTYPE_FLOAT32,
+  kUInt8 = HETRUN_DTYPE_UINT8,
+  kInt8 = HETRUN_DTYPE_INT8,
+  kUInt16 = HETRUN_DTYPE_UINT16,
+  kInt16 = HETRUN_DTYPE_INT16,
+  kInt32 = HETRUN_DTYPE_INT32,
+  kInt64 = HETRUN_DTYPE_INT64,
+  kString = HETRUN_DTYPE_STRING,
+  kBool = HETRUN_DTYPE_BOOL,
+  kFloat16 = HETRUN_DTYPE_FLOAT16,
+  kFloat64 = HETRUN_DTYPE_FLOAT64,
+  kUInt32 = HETRUN_DTYPE_UINT32,
+  kUInt64 = HETRUN_DTYPE_UINT64,
+  kComplex64 = HETRUN_DTYPE_COMPLEX64,
+  kComplex128 = HETRUN_DTYPE_COMPLEX128,
+  kBFloat16 = HETRUN_DTYPE_BFLOAT16,
+};
+
+// Bytes per element; 0 for kString (variable size) and kUndefined.
+size_t DTypeSize(DType t);
+// "float32", "int64", ... (numpy's names).
+std::string_view DTypeName(DType t);
+// Inverse of DTypeName; nullopt for an unknown name.
+std::optional<DType> DTypeFromName(std::string_view name);
+
+}  // namespace hetrun::core

@@ -1,0 +1,101 @@
+// The core graph IR: a small, typed SSA graph. Values are tensors with a dtype and a (possibly
+// symbolic) shape; nodes are ONNX operators that consume and produce values. Nodes are kept in
+// topological order. Passes and the partitioner work on this; plugins see it only as a C graph view.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hetrun/core/dtype.h"
+#include "hetrun/core/tensor.h"
+
+namespace hetrun::core {
+
+// One dimension: a known size, or unknown (value < 0) with an optional symbolic name ("batch").
+struct Dim {
+  int64_t value = -1;
+  std::string symbol;
+  bool known() const { return value >= 0; }
+};
+
+struct Shape {
+  bool rank_known = false;
+  std::vector<Dim> dims;
+
+  static Shape Unknown() { return {}; }
+  static Shape Of(const std::vector<int64_t>& sizes);
+  int64_t rank() const { return rank_known ? static_cast<int64_t>(dims.size()) : -1; }
+  bool fully_known() const;
+  // Sizes with -1 for unknown dims.
+  std::vector<int64_t> sizes() const;
+  // "1x3x?x224", "batchx3" or "?" for unknown rank.
+  std::string ToString() const;
+};
+
+using ValueId = int32_t;
+using NodeId = int32_t;
+inline constexpr ValueId kNoValue = -1;
+
+struct Value {
+  std::string name;
+  DType dtype = DType::kUndefined;
+  Shape shape;
+  std::shared_ptr<const Tensor> constant;  // set for initializers and folded constants
+  NodeId producer = -1;                    // -1 for graph inputs and constants
+};
+
+class Graph;
+
+struct Attribute {
+  enum class Type : uint32_t {  // values equal ONNX AttributeProto.AttributeType
+    kFloat = 1, kInt = 2, kString = 3, kTensor = 4, kGraph = 5, kFloats = 6, kInts = 7, kStrings = 8,
+  };
+  std::string name;
+  Type type = Type::kInt;
+  float f = 0;
+  int64_t i = 0;
+  std::string s;
+  std::vector<float> floats;
+  std::vector<int64_t> ints;
+  std::vector<std::string> strings;
+  std::shared_ptr<const Tensor> tensor;
+  std::shared_ptr<const Graph> graph;
+};
+
+struct Node {
+  std::string name;  // unique in the graph (the importer names unnamed nodes)
+  std::string op_type;
+  std::string domain;  // "" = default ONNX domain
+  std::vector<ValueId> inputs;   // kNoValue for omitted optional inputs
+  std::vector<ValueId> outputs;  // kNoValue for omitted optional outputs
+  std::vector<Attribute> attributes;
+
+  const Attribute* FindAttribute(const std::string& attr_name) const;
+};
+
+class Graph {
+ public:
+  std::string name;
+  std::map<std::string, int64_t> opsets;  // domain -> version imported by the model
+  std::vector<Value> values;
+  std::vector<Node> nodes;  // topological order
+  std::vector<ValueId> inputs;   // graph inputs that are not constants
+  std::vector<ValueId> outputs;
+
+  ValueId AddValue(Value v);
+  std::optional<ValueId> FindValue(const std::string& value_name) const;
+  int64_t OpsetFor(const std::string& domain) const;
+  // The consumers of each value, indexed by ValueId.
+  std::vector<std::vector<NodeId>> Consumers() const;
+  // Re-establishes producers and topological order. Fails naming a node on a cycle, or a value
+  // consumed but never produced.
+  Status TopologicalSort();
+  // Checks internal invariants (ids in range, one producer per value, order); for tests and passes.
+  Status Verify() const;
+};
+
+}  // namespace hetrun::core

@@ -1,0 +1,28 @@
+// ONNX model -> core IR, through Debian's libonnx: parse, checker::check_model, shape inference
+// (with caller-fixed input shapes), initializers and Constant nodes as constants, topological sort.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "hetrun/core/graph.h"
+#include "hetrun/status.h"
+
+namespace hetrun::core {
+
+struct ImportOptions {
+  // Fixes input dims before shape inference, e.g. {"x", {1, 3, 48, 192}}.
+  std::map<std::string, std::vector<int64_t>> input_shapes;
+  // Refuse files larger than this (bytes). Protobuf cannot parse over 2 GiB anyway.
+  uint64_t max_file_bytes = uint64_t{2} << 30;
+};
+
+// Every error names the file and the problem: "model.onnx: not an ONNX model (...)",
+// "model.onnx: node 'n3' (NoSuchOp): no operator NoSuchOp in domain '' at opset 13".
+Result<Graph> ImportOnnxFile(const std::string& path, const ImportOptions& options = {});
+Result<Graph> ImportOnnxBytes(const void* data, size_t size, const ImportOptions& options = {},
+                              const std::string& display_name = "<memory>");
+
+}  // namespace hetrun::core

@@ -1,0 +1,134 @@
+// Header-only C++ helpers for plugin authors: turning exceptions into hetrun_status_t at the ABI
+// boundary, and reading attributes and dtypes from the graph view. Optional: a plugin may use the C
+// header alone. Nothing here is exported; every plugin gets its own copy.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "hetrun/plugin.h"
+
+namespace hetrun::plugin {
+
+// The host services given to init(); set it there with SetHost().
+inline const hetrun_host_services*& HostSlot() {
+  static const hetrun_host_services* host = nullptr;
+  return host;
+}
+inline void SetHost(const hetrun_host_services* host) { HostSlot() = host; }
+
+// Throw this inside a plugin to return a specific status code through Guard().
+class Error : public std::runtime_error {
+ public:
+  Error(hetrun_status_code_t code, const std::string& message)
+      : std::runtime_error(message), code_(code) {}
+  hetrun_status_code_t code() const { return code_; }
+
+ private:
+  hetrun_status_code_t code_;
+};
+
+inline hetrun_status_t MakeStatus(hetrun_status_code_t code, const char* message) {
+  const hetrun_host_services* host = HostSlot();
+  return host ? host->status_create(code, message) : nullptr;
+}
+
+// Runs `body`, converting any exception into a status: the only safe way out of a plugin.
+template <typename Body>
+hetrun_status_t Guard(Body&& body) noexcept {
+  try {
+    body();
+    return nullptr;
+  } catch (const Error& e) {
+    return MakeStatus(e.code(), e.what());
+  } catch (const std::bad_alloc&) {
+    return MakeStatus(HETRUN_STATUS_OUT_OF_MEMORY, "out of host memory");
+  } catch (const std::exception& e) {
+    return MakeStatus(HETRUN_STATUS_INTERNAL, e.what());
+  } catch (...) {
+    return MakeStatus(HETRUN_STATUS_INTERNAL, "unknown exception");
+  }
+}
+
+inline void Log(hetrun_log_level_t level, const std::string& message) {
+  if (const hetrun_host_services* host = HostSlot()) host->log(level, message.c_str());
+}
+
+// Bytes per element; 0 for STRING and unknown types.
+inline size_t DTypeSize(hetrun_dtype_t t) {
+  switch (t) {
+    case HETRUN_DTYPE_BOOL: case HETRUN_DTYPE_UINT8: case HETRUN_DTYPE_INT8: return 1;
+    case HETRUN_DTYPE_UINT16: case HETRUN_DTYPE_INT16: case HETRUN_DTYPE_FLOAT16:
+    case HETRUN_DTYPE_BFLOAT16: return 2;
+    case HETRUN_DTYPE_FLOAT32: case HETRUN_DTYPE_INT32: case HETRUN_DTYPE_UINT32: return 4;
+    case HETRUN_DTYPE_FLOAT64: case HETRUN_DTYPE_INT64: case HETRUN_DTYPE_UINT64:
+    case HETRUN_DTYPE_COMPLEX64: return 8;
+    case HETRUN_DTYPE_COMPLEX128: return 16;
+    default: return 0;
+  }
+}
+
+inline const char* DTypeName(hetrun_dtype_t t) {
+  switch (t) {
+    case HETRUN_DTYPE_FLOAT32: return "float32";
+    case HETRUN_DTYPE_UINT8: return "uint8";
+    case HETRUN_DTYPE_INT8: return "int8";
+    case HETRUN_DTYPE_UINT16: return "uint16";
+    case HETRUN_DTYPE_INT16: return "int16";
+    case HETRUN_DTYPE_INT32: return "int32";
+    case HETRUN_DTYPE_INT64: return "int64";
+    case HETRUN_DTYPE_STRING: return "string";
+    case HETRUN_DTYPE_BOOL: return "bool";
+    case HETRUN_DTYPE_FLOAT16: return "float16";
+    case HETRUN_DTYPE_FLOAT64: return "float64";
+    case HETRUN_DTYPE_UINT32: return "uint32";
+    case HETRUN_DTYPE_UINT64: return "uint64";
+    case HETRUN_DTYPE_COMPLEX64: return "complex64";
+    case HETRUN_DTYPE_COMPLEX128: return "complex128";
+    case HETRUN_DTYPE_BFLOAT16: return "bfloat16";
+    default: return "undefined";
+  }
+}
+
+//===-- Attribute access ---------------------------------------------------------------------===//
+
+inline const hetrun_attribute* FindAttr(const hetrun_node& node, const char* name) {
+  for (uint32_t i = 0; i < node.num_attributes; ++i)
+    if (std::strcmp(node.attributes[i].name, name) == 0) return &node.attributes[i];
+  return nullptr;
+}
+
+inline int64_t AttrInt(const hetrun_node& node, const char* name, int64_t fallback) {
+  const hetrun_attribute* a = FindAttr(node, name);
+  return a && a->type == HETRUN_ATTR_INT ? a->i : fallback;
+}
+
+inline float AttrFloat(const hetrun_node& node, const char* name, float fallback) {
+  const hetrun_attribute* a = FindAttr(node, name);
+  return a && a->type == HETRUN_ATTR_FLOAT ? a->f : fallback;
+}
+
+inline std::string AttrString(const hetrun_node& node, const char* name, const std::string& fallback) {
+  const hetrun_attribute* a = FindAttr(node, name);
+  return a && a->type == HETRUN_ATTR_STRING ? std::string(a->s, a->s_size) : fallback;
+}
+
+inline std::vector<int64_t> AttrInts(const hetrun_node& node, const char* name,
+                                     std::vector<int64_t> fallback = {}) {
+  const hetrun_attribute* a = FindAttr(node, name);
+  if (!a || a->type != HETRUN_ATTR_INTS) return fallback;
+  return std::vector<int64_t>(a->ints, a->ints + a->count);
+}
+
+inline std::vector<float> AttrFloats(const hetrun_node& node, const char* name,
+                                     std::vector<float> fallback = {}) {
+  const hetrun_attribute* a = FindAttr(node, name);
+  if (!a || a->type != HETRUN_ATTR_FLOATS) return fallback;
+  return std::vector<float>(a->floats, a->floats + a->count);
+}
+
+}  // namespace hetrun::plugin

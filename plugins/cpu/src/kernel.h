@@ -1,0 +1,55 @@
+// The CPU plugin's kernel interface. One Kernel object is created per node when a part is compiled
+// (and, to answer query_support, created and discarded). Creation is where a kernel checks that it
+// can run the node exactly as ONNX specifies: otherwise it throws plugin::Error(UNIMPLEMENTED, why).
+// Shapes are resolved at run time from the actual inputs, so dynamic dims just work.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hetrun/plugin.h"
+#include "tensor.h"
+#include "thread_pool.h"
+
+namespace hetrun::cpu {
+
+// What a kernel factory may look at: the node and the graph it belongs to. Only valid during
+// creation, except constant data pointers (hetrun_value::data), which stay valid for the
+// executable's lifetime (plugin ABI rule), so kernels may keep pointers to weights.
+struct KernelBuildContext {
+  const hetrun_node& node;
+  const hetrun_graph_view& graph;
+
+  size_t num_inputs() const { return node.num_inputs; }
+  size_t num_outputs() const { return node.num_outputs; }
+  // Present means "given and not an omitted optional input".
+  bool has_input(size_t i) const { return i < node.num_inputs && node.inputs[i] >= 0; }
+  const hetrun_value& input(size_t i) const { return graph.values[node.inputs[i]]; }
+  bool has_output(size_t i) const { return i < node.num_outputs && node.outputs[i] >= 0; }
+  const hetrun_value& output(size_t i) const { return graph.values[node.outputs[i]]; }
+};
+
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  // Output dtypes and dims for these inputs (omitted optional inputs are nullptr). Throws
+  // plugin::Error(INVALID_ARGUMENT, ...) for inputs that do not fit (e.g. incompatible shapes).
+  virtual std::vector<OutputSpec> InferOutputs(const std::vector<const TensorRef*>& inputs) = 0;
+  // Computes outputs (already allocated to InferOutputs' specs; omitted outputs are nullptr).
+  // Must be safe to call concurrently from several threads on the same Kernel object.
+  virtual void Run(const std::vector<const TensorRef*>& inputs,
+                   const std::vector<TensorRef*>& outputs, ThreadPool& pool) = 0;
+  // True if output `o` may share memory with input `i` (e.g. Reshape, Identity): the executor may
+  // then skip a copy. Default: no aliasing.
+  virtual bool AliasesInput(size_t /*o*/, size_t /*i*/) const { return false; }
+};
+
+// Creates the kernel for `ctx.node`, or throws plugin::Error(UNIMPLEMENTED, reason) naming the op,
+// dtype or attribute it cannot handle. Defined in kernel_registry.cpp.
+std::unique_ptr<Kernel> CreateKernel(const KernelBuildContext& ctx);
+
+// Rough cost in microseconds of running the node on `threads` threads (for query_support).
+double EstimateCostUs(const KernelBuildContext& ctx, int threads, double peak_gflops);
+
+}  // namespace hetrun::cpu
