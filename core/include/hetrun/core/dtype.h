@@ -37,5 +37,8 @@ size_t DTypeSize(DType t);
 std::string_view DTypeName(DType t);
 // Inverse of DTypeName; nullopt for an unknown name.
 std::optional<DType> DTypeFromName(std::string_view name);
+// The DType whose value (ONNX TensorProto.DataType / HETRUN_DTYPE_*) is `code` (kUndefined for
+// 0); nullopt for values that name no DType, so untrusted enums from files are never cast blindly.
+std::optional<DType> DTypeFromCode(int64_t code);
 
 }  // namespace hetrun::core

@@ -85,13 +85,22 @@ class Graph {
   std::vector<Node> nodes;  // topological order
   std::vector<ValueId> inputs;   // graph inputs that are not constants
   std::vector<ValueId> outputs;
+  // Only in subgraphs (If/Loop/Scan bodies): values read from an enclosing graph, by name. They
+  // have no producer, are neither inputs nor constants, and carry the dtype and shape the enclosing
+  // graph gave them. A name is listed here also when only a nested subgraph reads it.
+  std::vector<ValueId> outer_scope;
 
   ValueId AddValue(Value v);
   std::optional<ValueId> FindValue(const std::string& value_name) const;
   int64_t OpsetFor(const std::string& domain) const;
-  // The consumers of each value, indexed by ValueId.
+  // The consumers of each value, indexed by ValueId. A node whose subgraphs read a value of this
+  // graph (see ImplicitInputs) consumes it too. Each node appears at most once per value.
   std::vector<std::vector<NodeId>> Consumers() const;
-  // Re-establishes producers and topological order. Fails naming a node on a cycle, or a value
+  // Values of this graph that `node`'s subgraph attributes read as outer-scope references, in
+  // first-use order. Names that resolve to nothing here are skipped (Verify reports them).
+  std::vector<ValueId> ImplicitInputs(NodeId node) const;
+  // Re-establishes producers and topological order (stable: ready nodes keep their relative order;
+  // subgraph outer-scope reads count as dependencies). Fails naming a node on a cycle, or a value
   // consumed but never produced.
   Status TopologicalSort();
   // Checks internal invariants (ids in range, one producer per value, order); for tests and passes.

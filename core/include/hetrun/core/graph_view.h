@@ -19,7 +19,10 @@ class GraphView {
   static std::unique_ptr<GraphView> Build(const Graph& graph);
   // Only `nodes` (in the graph's topological order). Part inputs are the non-constant values the
   // part reads but does not produce; part outputs are the values it produces that are graph
-  // outputs or are read by nodes outside the part. `extra_outputs` forces more values out.
+  // outputs or are read by nodes outside the part. `extra_outputs` forces more values out (those
+  // the part does not produce are ignored). Reads through subgraphs' outer-scope references count;
+  // constants the part reads are included in its values (flagged CONSTANT), never as inputs.
+  // Subgraph views show outer-scope references as values with no flags, resolved by name.
   static std::unique_ptr<GraphView> BuildPart(const Graph& graph, const std::vector<NodeId>& nodes,
                                               const std::vector<ValueId>& extra_outputs = {});
 

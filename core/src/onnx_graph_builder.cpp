@@ -1,0 +1,246 @@
+#include "onnx_graph_builder.h"
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include "onnx_tensor.h"
+
+namespace hetrun::core::detail {
+namespace {
+
+std::string NodeLabel(const onnx::NodeProto& n) {
+  return "node '" + n.name() + "' (" + n.op_type() + ")";
+}
+
+// dtype and shape of a value from its TypeProto; an absent type leaves both unknown.
+Status ApplyType(const onnx::TypeProto& type, const std::string& name, Value* v) {
+  switch (type.value_case()) {
+    case onnx::TypeProto::VALUE_NOT_SET: return Status::Ok();
+    case onnx::TypeProto::kTensorType: break;
+    default:
+      return Unimplemented(
+          "value '" + name +
+          "' is not a tensor (sequence, map, optional or sparse); only tensors are "
+          "supported");
+  }
+  const onnx::TypeProto_Tensor& t = type.tensor_type();
+  const std::optional<DType> dtype = DTypeFromCode(t.elem_type());
+  if (!dtype) {
+    return InvalidArgument("value '" + name + "' has unknown element type " +
+                           std::to_string(t.elem_type()));
+  }
+  if (*dtype != DType::kUndefined) v->dtype = *dtype;
+  if (!t.has_shape()) return Status::Ok();
+  Shape shape;
+  shape.rank_known = true;
+  for (const onnx::TensorShapeProto_Dimension& d : t.shape().dim()) {
+    Dim dim;
+    if (d.has_dim_value()) {
+      if (d.dim_value() < 0) {
+        return InvalidArgument("value '" + name + "' has negative dimension " +
+                               std::to_string(d.dim_value()));
+      }
+      dim.value = d.dim_value();
+    } else if (d.has_dim_param()) {
+      dim.symbol = d.dim_param();
+    }
+    shape.dims.push_back(std::move(dim));
+  }
+  v->shape = std::move(shape);
+  return Status::Ok();
+}
+
+class GraphBuilder {
+ public:
+  GraphBuilder(const onnx::GraphProto& proto, const std::map<std::string, int64_t>& opsets,
+               const GraphBuilder* parent)
+      : proto_(proto), opsets_(opsets), parent_(parent) {}
+
+  Result<Graph> Build() {
+    graph_.name = proto_.name();
+    graph_.opsets = opsets_;
+    if (proto_.sparse_initializer_size() > 0) {
+      return Unimplemented("sparse initializer '" + proto_.sparse_initializer(0).values().name() +
+                           "' is not supported");
+    }
+    // Declared types; node outputs take theirs from value_info (filled by shape inference).
+    for (const auto& v : proto_.value_info()) types_[v.name()] = &v.type();
+    for (const auto& v : proto_.output()) types_[v.name()] = &v.type();
+    for (const auto& v : proto_.input()) types_[v.name()] = &v.type();
+
+    std::unordered_set<std::string> initializer_names;
+    for (const onnx::TensorProto& t : proto_.initializer()) initializer_names.insert(t.name());
+    // Inputs that have an initializer are constants with a default; hetrun treats them as
+    // constants (like ONNX Runtime without overridable initializers).
+    for (const auto& in : proto_.input()) {
+      if (initializer_names.count(in.name()) > 0) continue;
+      HETRUN_ASSIGN_OR_RETURN(ValueId id, AddValue(in.name(), "graph input"));
+      graph_.inputs.push_back(id);
+    }
+    for (const onnx::TensorProto& t : proto_.initializer())
+      HETRUN_RETURN_IF_ERROR(AddInitializer(t));
+    for (const onnx::NodeProto& n : proto_.node()) {
+      for (const std::string& out : n.output()) {
+        if (out.empty()) continue;
+        auto added = AddValue(out, NodeLabel(n) + " output");
+        if (!added.ok()) return added.status();
+      }
+    }
+    // Nodes after every local value exists, so subgraphs can resolve any name of this graph.
+    for (const onnx::NodeProto& n : proto_.node()) HETRUN_RETURN_IF_ERROR(AddNode(n));
+    for (const auto& out : proto_.output()) {
+      HETRUN_ASSIGN_OR_RETURN(ValueId id, Resolve(out.name(), "graph output '" + out.name() + "'"));
+      graph_.outputs.push_back(id);
+    }
+    HETRUN_RETURN_IF_ERROR(graph_.TopologicalSort());
+    HETRUN_RETURN_IF_ERROR(graph_.Verify());
+    return std::move(graph_);
+  }
+
+ private:
+  Result<ValueId> AddValue(const std::string& name, const std::string& what) {
+    if (name.empty()) return InvalidArgument(what + " has an empty name");
+    if (index_.count(name) > 0) return InvalidArgument("value '" + name + "' is defined twice");
+    Value v;
+    v.name = name;
+    if (auto t = types_.find(name); t != types_.end()) {
+      HETRUN_RETURN_IF_ERROR(ApplyType(*t->second, name, &v));
+    }
+    const ValueId id = graph_.AddValue(std::move(v));
+    index_.emplace(name, id);
+    return id;
+  }
+
+  Status AddInitializer(const onnx::TensorProto& t) {
+    if (index_.count(t.name()) > 0) {
+      return InvalidArgument("initializer '" + t.name() + "' is defined twice");
+    }
+    HETRUN_ASSIGN_OR_RETURN(Tensor tensor, DecodeTensorProto(t));
+    Value v;
+    v.name = t.name();
+    // A graph input of the same name declares a type; it must agree with the data.
+    if (auto declared = types_.find(t.name()); declared != types_.end()) {
+      HETRUN_RETURN_IF_ERROR(ApplyType(*declared->second, t.name(), &v));
+      if (v.dtype != DType::kUndefined && v.dtype != tensor.dtype()) {
+        return InvalidArgument(
+            "initializer '" + t.name() + "' holds " + std::string(DTypeName(tensor.dtype())) +
+            " but the graph input of that name declares " + std::string(DTypeName(v.dtype)));
+      }
+    }
+    v.dtype = tensor.dtype();
+    v.shape = Shape::Of(tensor.dims());
+    v.constant = std::make_shared<const Tensor>(std::move(tensor));
+    const ValueId id = graph_.AddValue(std::move(v));
+    index_.emplace(t.name(), id);
+    return Status::Ok();
+  }
+
+  const Value* FindInScope(const std::string& name) const {
+    if (auto it = index_.find(name); it != index_.end()) {
+      return &graph_.values[static_cast<size_t>(it->second)];
+    }
+    return parent_ ? parent_->FindInScope(name) : nullptr;
+  }
+
+  // A local value, or a new outer-scope value when an enclosing graph defines the name.
+  Result<ValueId> Resolve(const std::string& name, const std::string& user) {
+    if (auto it = index_.find(name); it != index_.end()) return it->second;
+    const Value* outer = parent_ ? parent_->FindInScope(name) : nullptr;
+    if (outer == nullptr) {
+      return InvalidArgument(user + " reads '" + name +
+                             "', which is not produced by any node and is not a graph input or "
+                             "initializer");
+    }
+    Value v;
+    v.name = name;
+    v.dtype = outer->dtype;
+    v.shape = outer->shape;
+    const ValueId id = graph_.AddValue(std::move(v));
+    index_.emplace(name, id);
+    graph_.outer_scope.push_back(id);
+    return id;
+  }
+
+  Status AddNode(const onnx::NodeProto& n) {
+    Node node;
+    node.name = n.name();
+    node.op_type = n.op_type();
+    node.domain = n.domain();
+    for (const std::string& in : n.input()) {
+      if (in.empty()) {
+        node.inputs.push_back(kNoValue);
+        continue;
+      }
+      HETRUN_ASSIGN_OR_RETURN(ValueId id, Resolve(in, NodeLabel(n)));
+      node.inputs.push_back(id);
+    }
+    for (const std::string& out : n.output()) {
+      node.outputs.push_back(out.empty() ? kNoValue : index_.at(out));
+    }
+    for (const onnx::AttributeProto& a : n.attribute()) {
+      auto attr = ConvertAttribute(a);
+      if (!attr.ok())
+        return attr.status().WithContext(NodeLabel(n) + " attribute '" + a.name() + "'");
+      node.attributes.push_back(std::move(attr).value());
+    }
+    graph_.nodes.push_back(std::move(node));
+    return Status::Ok();
+  }
+
+  Result<Attribute> ConvertAttribute(const onnx::AttributeProto& a) {
+    if (!a.ref_attr_name().empty()) {
+      return Unimplemented("attribute references exist only in functions, which are not supported");
+    }
+    Attribute attr;
+    attr.name = a.name();
+    switch (a.type()) {
+      case onnx::AttributeProto::FLOAT: attr.f = a.f(); break;
+      case onnx::AttributeProto::INT: attr.i = a.i(); break;
+      case onnx::AttributeProto::STRING: attr.s = a.s(); break;
+      case onnx::AttributeProto::FLOATS:
+        attr.floats.assign(a.floats().begin(), a.floats().end());
+        break;
+      case onnx::AttributeProto::INTS: attr.ints.assign(a.ints().begin(), a.ints().end()); break;
+      case onnx::AttributeProto::STRINGS:
+        attr.strings.assign(a.strings().begin(), a.strings().end());
+        break;
+      case onnx::AttributeProto::TENSOR: {
+        HETRUN_ASSIGN_OR_RETURN(Tensor t, DecodeTensorProto(a.t()));
+        attr.tensor = std::make_shared<const Tensor>(std::move(t));
+        break;
+      }
+      case onnx::AttributeProto::GRAPH: {
+        HETRUN_ASSIGN_OR_RETURN(Graph sub, GraphBuilder(a.g(), opsets_, this).Build());
+        // What the subgraph reads from outside must exist here too: locally, or as this graph's
+        // own outer-scope reference (which is how references reach through nesting levels).
+        for (ValueId v : sub.outer_scope) {
+          const std::string& name = sub.values[static_cast<size_t>(v)].name;
+          HETRUN_RETURN_IF_ERROR(Resolve(name, "a subgraph").status());
+        }
+        attr.graph = std::make_shared<const Graph>(std::move(sub));
+        break;
+      }
+      default:
+        return Unimplemented("attribute type " + onnx::AttributeProto_AttributeType_Name(a.type()) +
+                             " is not supported");
+    }
+    attr.type = static_cast<Attribute::Type>(a.type());
+    return attr;
+  }
+
+  const onnx::GraphProto& proto_;
+  const std::map<std::string, int64_t>& opsets_;
+  const GraphBuilder* parent_;
+  Graph graph_;
+  std::unordered_map<std::string, ValueId> index_;
+  std::unordered_map<std::string, const onnx::TypeProto*> types_;
+};
+
+}  // namespace
+
+Result<Graph> BuildGraph(const onnx::GraphProto& proto,
+                         const std::map<std::string, int64_t>& opsets) {
+  return GraphBuilder(proto, opsets, nullptr).Build();
+}
+
+}  // namespace hetrun::core::detail

@@ -1,0 +1,89 @@
+// An opened device of a loaded plugin, with RAII wrappers for the plugin's handles. Every call into
+// the plugin goes through here, so errors come back as Status naming the device.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "hetrun/plugin.h"
+#include "hetrun/plugin_api/plugin_library.h"
+#include "hetrun/status.h"
+
+namespace hetrun::runtime {
+
+// "vulkan:1" -> {"vulkan", 1}; "cpu" -> {"cpu", 0}.
+struct DeviceName {
+  std::string plugin;
+  uint32_t index = 0;
+  static Result<DeviceName> Parse(const std::string& text);
+  std::string ToString() const;
+};
+
+struct DeviceProperties {
+  std::string name;
+  hetrun_device_kind_t kind = HETRUN_DEVICE_OTHER;
+  uint32_t flags = 0;
+  uint64_t memory_bytes = 0;
+  uint32_t compute_units = 0;
+  double peak_gflops = 0, memory_gbps = 0, host_link_gbps = 0, host_link_latency_us = 0;
+};
+const char* DeviceKindName(hetrun_device_kind_t kind);
+
+Result<DeviceProperties> QueryDeviceProperties(const plugin_api::PluginLibrary& plugin, uint32_t index);
+
+class Device {
+ public:
+  static Result<std::unique_ptr<Device>> Open(plugin_api::PluginLibrary& plugin, uint32_t index,
+                                              const std::string& display_name, uint32_t threads);
+  ~Device();
+
+  const std::string& display_name() const { return display_name_; }
+  const DeviceProperties& properties() const { return properties_; }
+  const hetrun_plugin_v1& api() const { return plugin_.table(); }
+  hetrun_device_t handle() const { return handle_; }
+  // Status from a plugin call, with "device 'cpu': <what>: " in front.
+  Status Check(hetrun_status_t status, const std::string& what) const;
+
+ private:
+  Device(plugin_api::PluginLibrary& plugin) : plugin_(plugin) {}
+  plugin_api::PluginLibrary& plugin_;
+  hetrun_device_t handle_ = nullptr;
+  std::string display_name_;
+  DeviceProperties properties_;
+};
+
+// Owns one device buffer.
+class DeviceBuffer {
+ public:
+  DeviceBuffer() = default;
+  DeviceBuffer(const Device* device, hetrun_buffer_t buffer) : device_(device), buffer_(buffer) {}
+  DeviceBuffer(DeviceBuffer&& o) noexcept { *this = std::move(o); }
+  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept;
+  ~DeviceBuffer() { Reset(); }
+  static Result<DeviceBuffer> Allocate(const Device& device, uint64_t bytes);
+  hetrun_buffer_t get() const { return buffer_; }
+  void Reset();
+
+ private:
+  const Device* device_ = nullptr;
+  hetrun_buffer_t buffer_ = nullptr;
+};
+
+// Owns one event.
+class DeviceEvent {
+ public:
+  DeviceEvent() = default;
+  DeviceEvent(const Device* device, hetrun_event_t event) : device_(device), event_(event) {}
+  DeviceEvent(DeviceEvent&& o) noexcept { *this = std::move(o); }
+  DeviceEvent& operator=(DeviceEvent&& o) noexcept;
+  ~DeviceEvent() { Reset(); }
+  hetrun_event_t get() const { return event_; }
+  Status Wait(uint64_t timeout_ms, const std::string& what) const;
+  void Reset();
+
+ private:
+  const Device* device_ = nullptr;
+  hetrun_event_t event_ = nullptr;
+};
+
+}  // namespace hetrun::runtime

@@ -1,0 +1,140 @@
+#include "hetrun/runtime/device.h"
+
+#include <charconv>
+
+#include "hetrun/plugin_api/host_services.h"
+
+namespace hetrun::runtime {
+
+Result<DeviceName> DeviceName::Parse(const std::string& text) {
+  DeviceName name;
+  size_t colon = text.find(':');
+  name.plugin = text.substr(0, colon);
+  if (name.plugin == "npu") name.plugin = "opencl";  // the NPU profile lives in the OpenCL plugin
+  if (name.plugin.empty())
+    return InvalidArgument("empty device name in --devices (expected e.g. cpu,vulkan:1)");
+  for (char c : name.plugin)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+      return InvalidArgument("bad device name '" + text + "' (expected e.g. cpu or vulkan:1)");
+  if (colon != std::string::npos) {
+    const std::string index = text.substr(colon + 1);
+    auto [ptr, ec] = std::from_chars(index.data(), index.data() + index.size(), name.index);
+    if (ec != std::errc() || ptr != index.data() + index.size() || index.empty())
+      return InvalidArgument("bad device index in '" + text + "' (expected e.g. vulkan:1)");
+  }
+  return name;
+}
+
+std::string DeviceName::ToString() const {
+  return index == 0 ? plugin : plugin + ":" + std::to_string(index);
+}
+
+const char* DeviceKindName(hetrun_device_kind_t kind) {
+  switch (kind) {
+    case HETRUN_DEVICE_CPU: return "cpu";
+    case HETRUN_DEVICE_GPU: return "gpu";
+    case HETRUN_DEVICE_NPU: return "npu";
+    default: return "other";
+  }
+}
+
+Result<DeviceProperties> QueryDeviceProperties(const plugin_api::PluginLibrary& plugin,
+                                               uint32_t index) {
+  hetrun_device_info info{};
+  info.struct_size = sizeof(info);
+  HETRUN_RETURN_IF_ERROR(plugin_api::TakeStatus(
+      plugin.table().device_info(plugin.self(), index, &info),
+      "plugin '" + plugin.name() + "': device_info(" + std::to_string(index) + ")"));
+  DeviceProperties p;
+  p.name = info.name ? info.name : plugin.name();
+  p.kind = info.kind;
+  p.flags = info.flags;
+  p.memory_bytes = info.memory_bytes;
+  p.compute_units = info.compute_units;
+  p.peak_gflops = info.peak_gflops;
+  p.memory_gbps = info.memory_gbps;
+  p.host_link_gbps = info.host_link_gbps;
+  p.host_link_latency_us = info.host_link_latency_us;
+  return p;
+}
+
+Result<std::unique_ptr<Device>> Device::Open(plugin_api::PluginLibrary& plugin, uint32_t index,
+                                             const std::string& display_name, uint32_t threads) {
+  uint32_t count = 0;
+  HETRUN_RETURN_IF_ERROR(plugin_api::TakeStatus(plugin.table().device_count(plugin.self(), &count),
+                                                "plugin '" + plugin.name() + "': device_count"));
+  if (index >= count) {
+    std::string why;
+    if (count == 0 && plugin.table().unavailable_reason != nullptr) {
+      const char* r = plugin.table().unavailable_reason(plugin.self());
+      if (r != nullptr) why = std::string(" (") + r + ")";
+    }
+    return NotFound("device '" + display_name + "': plugin '" + plugin.name() + "' has " +
+                    std::to_string(count) + " device(s)" + why + "; run 'hetrun devices' to list them");
+  }
+  std::unique_ptr<Device> device(new Device(plugin));
+  device->display_name_ = display_name;
+  HETRUN_ASSIGN_OR_RETURN(device->properties_, QueryDeviceProperties(plugin, index));
+  hetrun_device_options options{};
+  options.struct_size = sizeof(options);
+  options.threads = threads;
+  hetrun_device_t handle = nullptr;
+  HETRUN_RETURN_IF_ERROR(device->Check(plugin.table().device_open(plugin.self(), index, &options, &handle),
+                                       "open"));
+  device->handle_ = handle;
+  return device;
+}
+
+Device::~Device() {
+  if (handle_ != nullptr) plugin_.table().device_close(handle_);
+}
+
+Status Device::Check(hetrun_status_t status, const std::string& what) const {
+  return plugin_api::TakeStatus(status, "device '" + display_name_ + "': " + what);
+}
+
+DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& o) noexcept {
+  if (this != &o) {
+    Reset();
+    device_ = o.device_;
+    buffer_ = o.buffer_;
+    o.buffer_ = nullptr;
+  }
+  return *this;
+}
+
+Result<DeviceBuffer> DeviceBuffer::Allocate(const Device& device, uint64_t bytes) {
+  hetrun_buffer_t buffer = nullptr;
+  // Zero-byte tensors still get a real buffer so every argument has a valid handle.
+  HETRUN_RETURN_IF_ERROR(device.Check(
+      device.api().buffer_alloc(device.handle(), bytes == 0 ? 1 : bytes, &buffer),
+      "allocate " + std::to_string(bytes) + " bytes"));
+  return DeviceBuffer(&device, buffer);
+}
+
+void DeviceBuffer::Reset() {
+  if (buffer_ != nullptr) device_->api().buffer_release(device_->handle(), buffer_);
+  buffer_ = nullptr;
+}
+
+DeviceEvent& DeviceEvent::operator=(DeviceEvent&& o) noexcept {
+  if (this != &o) {
+    Reset();
+    device_ = o.device_;
+    event_ = o.event_;
+    o.event_ = nullptr;
+  }
+  return *this;
+}
+
+Status DeviceEvent::Wait(uint64_t timeout_ms, const std::string& what) const {
+  if (event_ == nullptr) return Status::Ok();
+  return device_->Check(device_->api().event_wait(device_->handle(), event_, timeout_ms), what);
+}
+
+void DeviceEvent::Reset() {
+  if (event_ != nullptr) device_->api().event_release(device_->handle(), event_);
+  event_ = nullptr;
+}
+
+}  // namespace hetrun::runtime

@@ -1,0 +1,28 @@
+// The ABI's table and struct layouts are frozen: growth only appends. These offsets are what every
+// plugin ever built against ABI 1.0 relies on.
+#include <gtest/gtest.h>
+
+#include <cstddef>
+
+#include "hetrun/plugin.h"
+
+namespace {
+
+static_assert(offsetof(hetrun_plugin_v1, struct_size) == 0);
+static_assert(offsetof(hetrun_plugin_v1, abi_major) == 4);
+static_assert(offsetof(hetrun_plugin_v1, name) == 8);
+static_assert(offsetof(hetrun_plugin_v1, init) == 32);
+static_assert(offsetof(hetrun_plugin_v1, event_release) == 32 + 18 * sizeof(void*));
+static_assert(sizeof(hetrun_plugin_v1) == 32 + 19 * sizeof(void*));
+static_assert(offsetof(hetrun_host_services, status_create) == 8);
+static_assert(offsetof(hetrun_node_support, cost_us) == 8);
+static_assert(sizeof(hetrun_tensor_arg) == 24 + 8 * HETRUN_MAX_RANK);
+static_assert(offsetof(hetrun_graph_view, values) == 8);
+
+extern "C" int hetrun_abi_c99_check_size(void);
+
+TEST(PluginAbi, CAndCxxAgreeOnTheTableSize) {
+  EXPECT_EQ(hetrun_abi_c99_check_size(), static_cast<int>(sizeof(hetrun_plugin_v1)));
+}
+
+}  // namespace

@@ -1,0 +1,42 @@
+// Command-line parsing for the hetrun tool: a small, strict parser (unknown options and missing
+// values are errors that name the option) shared by every subcommand.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "hetrun/status.h"
+
+namespace hetrun::cli {
+
+struct RunArguments {
+  std::string model;
+  std::vector<std::string> devices{"cpu"};
+  std::map<std::string, std::string> input_files;           // --input NAME=FILE
+  std::map<std::string, std::vector<int64_t>> shapes;       // --shape NAME=1x3x224x224
+  std::string output_dir;
+  int iterations = 1;
+  int warmup = -1;  // -1: 10 when benchmarking (iterations > 1), else 0
+  uint32_t threads = 0;
+  std::string report_json;
+  std::vector<std::string> plugin_paths;
+  uint64_t timeout_ms = UINT64_MAX;
+  bool verbose = false;
+  bool quiet = false;
+};
+
+struct DevicesArguments {
+  std::vector<std::string> plugin_paths;
+  bool json = false;
+  bool verbose = false;
+};
+
+Result<RunArguments> ParseRunArguments(const std::vector<std::string>& args);
+Result<DevicesArguments> ParseDevicesArguments(const std::vector<std::string>& args);
+
+// "1x3x224x224" -> {1,3,224,224}; dims must be non-negative integers.
+Result<std::vector<int64_t>> ParseDims(const std::string& text);
+
+}  // namespace hetrun::cli

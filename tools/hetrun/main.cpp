@@ -1,0 +1,56 @@
+// hetrun: run ONNX models across heterogeneous devices.
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+
+namespace {
+
+constexpr const char* kHelp = R"(usage: hetrun [run] [options] MODEL     run a model (or benchmark it with --iterations)
+       hetrun devices [--json] [--plugin-path DIR]   list plugins and their devices
+       hetrun --help | --version
+
+run options:
+  -d, --devices LIST       devices in priority order, e.g. cpu or cpu,vulkan:1 (default: cpu)
+  -i, --input NAME=FILE    input tensor from a .npy or TensorProto .pb file (repeatable);
+                           inputs not given get seeded random data (uniform [0,1), ints zero)
+      --shape NAME=DIMS    fix an input's dynamic dims, e.g. x=1x3x224x224 (repeatable)
+  -o, --output-dir DIR     write every output as DIR/NAME.npy
+  -n, --iterations N       timed runs (default 1)
+      --warmup N           untimed runs first (default 10 when N > 1, else 0)
+  -t, --threads N          threads per device (default: all cores)
+      --report-json FILE   write a JSON report (model, devices, parts, timings, outputs)
+      --plugin-path DIR    look for plugins in DIR first (repeatable)
+      --timeout-ms MS      fail a part that runs longer than MS
+  -v, --verbose            more detail (plan, plugin messages)
+  -q, --quiet              print only errors
+
+exit status: 0 on success, 1 on any error (one line on stderr naming the problem), 2 on bad usage.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    if (!args.empty() && (args[0] == "--help" || args[0] == "-h" || args[0] == "help")) {
+      std::fputs(kHelp, stdout);
+      return 0;
+    }
+    if (!args.empty() && args[0] == "--version") {
+      std::printf("hetrun %s (plugin ABI %u.%u)\n", HETRUN_VERSION, 1u, 0u);
+      return 0;
+    }
+    if (args.empty()) {
+      std::fputs(kHelp, stderr);
+      return 2;
+    }
+    if (args[0] == "devices") return hetrun::cli::DevicesCommand({args.begin() + 1, args.end()});
+    if (args[0] == "run") return hetrun::cli::RunCommand({args.begin() + 1, args.end()});
+    return hetrun::cli::RunCommand(args);
+  } catch (const std::exception& e) {  // a bug, but still one line and no core dump
+    return hetrun::cli::Fail(std::string("internal error: ") + e.what());
+  }
+}

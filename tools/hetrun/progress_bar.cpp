@@ -1,0 +1,31 @@
+#include "progress_bar.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+namespace hetrun::cli {
+
+ProgressBar::ProgressBar(std::string label, int total)
+    : label_(std::move(label)), total_(total), enabled_(isatty(1) && isatty(2) && total > 1) {}
+
+ProgressBar::~ProgressBar() {
+  if (enabled_) std::fprintf(stderr, "\r\033[K");  // leave the line clean for the summary
+}
+
+void ProgressBar::Update(int done, double last_ms) {
+  if (!enabled_) return;
+  auto now = std::chrono::steady_clock::now();
+  if (done < total_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
+  last_draw_ = now;
+  constexpr int kWidth = 30;
+  int filled = total_ > 0 ? done * kWidth / total_ : kWidth;
+  std::string bar(static_cast<size_t>(filled), '#');
+  bar.resize(kWidth, '.');
+  double left_s = (total_ - done) * last_ms / 1000.0;
+  std::fprintf(stderr, "\r%s [%s] %d/%d  last %.3f ms  ~%.1f s left\033[K", label_.c_str(),
+               bar.c_str(), done, total_, last_ms, left_s);
+  std::fflush(stderr);
+}
+
+}  // namespace hetrun::cli

@@ -1,0 +1,23 @@
+// A one-line progress bar for long benchmark loops, drawn on stderr only when stdout and stderr are
+// terminals (so logs and pipes stay clean).
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace hetrun::cli {
+
+class ProgressBar {
+ public:
+  ProgressBar(std::string label, int total);
+  ~ProgressBar();
+  void Update(int done, double last_ms);
+
+ private:
+  std::string label_;
+  int total_;
+  bool enabled_;
+  std::chrono::steady_clock::time_point last_draw_{};
+};
+
+}  // namespace hetrun::cli

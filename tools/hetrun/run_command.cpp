@@ -1,0 +1,236 @@
+// `hetrun [run]`: create a session, feed inputs (files or seeded random), run warm-up and timed
+// iterations, print a summary, write outputs and a JSON report.
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+
+#include <nlohmann/json.hpp>
+
+#include "arguments.h"
+#include "commands.h"
+#include "hetrun/core/tensor_io.h"
+#include "hetrun/plugin_api/host_services.h"
+#include "hetrun/runtime/input_generator.h"
+#include "hetrun/runtime/session.h"
+#include "progress_bar.h"
+
+namespace hetrun::cli {
+namespace {
+
+// As the ONNX Runtime peer names its files: characters outside [A-Za-z0-9_.-] become '_'.
+std::string FileNameFor(const std::string& tensor_name) {
+  std::string out = tensor_name;
+  for (char& c : out)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-')) c = '_';
+  return out;
+}
+
+// The first few values, for the terminal summary.
+std::string Preview(const core::Tensor& t) {
+  const int64_t n = std::min<int64_t>(t.element_count(), 6);
+  std::string s = "[";
+  char buf[32];
+  for (int64_t i = 0; i < n; ++i) {
+    switch (t.dtype()) {
+      case core::DType::kFloat32: std::snprintf(buf, sizeof buf, "%.6g", t.data_as<float>()[i]); break;
+      case core::DType::kFloat64: std::snprintf(buf, sizeof buf, "%.6g", t.data_as<double>()[i]); break;
+      case core::DType::kInt64: std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(t.data_as<int64_t>()[i])); break;
+      case core::DType::kInt32: std::snprintf(buf, sizeof buf, "%d", t.data_as<int32_t>()[i]); break;
+      case core::DType::kBool: case core::DType::kUInt8:
+        std::snprintf(buf, sizeof buf, "%u", t.data_as<uint8_t>()[i]); break;
+      default: std::snprintf(buf, sizeof buf, "?"); break;
+    }
+    s += (i ? ", " : "") + std::string(buf);
+  }
+  return s + (t.element_count() > n ? ", ...]" : "]");
+}
+
+struct LatencyStats {
+  double min = 0, median = 0, mean = 0, p90 = 0, max = 0;
+};
+
+// Same quantile rule as the ONNX Runtime peer script, so the two reports compare directly.
+LatencyStats Summarize(std::vector<double> ms) {
+  LatencyStats s;
+  if (ms.empty()) return s;
+  std::sort(ms.begin(), ms.end());
+  auto q = [&](double p) { return ms[std::min(ms.size() - 1, static_cast<size_t>(p * ms.size()))]; };
+  s.min = ms.front();
+  s.max = ms.back();
+  s.median = q(0.5);
+  s.p90 = q(0.9);
+  s.mean = std::accumulate(ms.begin(), ms.end(), 0.0) / static_cast<double>(ms.size());
+  return s;
+}
+
+Result<std::map<std::string, core::Tensor>> PrepareInputs(const runtime::Session& session,
+                                                          const RunArguments& a,
+                                                          std::vector<std::string>& sources) {
+  std::map<std::string, core::Tensor> inputs;
+  for (const auto& [name, file] : a.input_files) {
+    bool known = std::any_of(session.inputs().begin(), session.inputs().end(),
+                             [&](const runtime::IoInfo& i) { return i.name == name; });
+    if (!known) {
+      std::string names;
+      for (const runtime::IoInfo& i : session.inputs()) names += (names.empty() ? "" : ", ") + i.name;
+      return InvalidArgument("--input " + name + ": the model has no input '" + name + "' (inputs: " +
+                             names + ")");
+    }
+  }
+  runtime::SeededInputGenerator generator;
+  for (const runtime::IoInfo& info : session.inputs()) {
+    if (auto it = a.input_files.find(info.name); it != a.input_files.end()) {
+      Result<core::Tensor> t = core::ReadTensorFile(it->second);
+      if (!t.ok()) return t.status().WithContext("--input " + info.name);
+      inputs[info.name] = std::move(t).value();
+      sources.push_back(it->second);
+    } else {
+      HETRUN_ASSIGN_OR_RETURN(inputs[info.name], generator.Make(info, a.shapes));
+      sources.push_back("seeded random");
+    }
+  }
+  return inputs;
+}
+
+Status WriteOutputs(const runtime::Session& session, const std::vector<core::Tensor>& outputs,
+                    const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return InvalidArgument("--output-dir " + dir + ": " + ec.message());
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const std::string path = (std::filesystem::path(dir) / (FileNameFor(session.outputs()[i].name) + ".npy")).string();
+    HETRUN_RETURN_IF_ERROR(core::WriteNpy(path, outputs[i]));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "hetrun: error: %s\n", message.c_str());
+  return 1;
+}
+
+int RunCommand(const std::vector<std::string>& args) {
+  Result<RunArguments> parsed = ParseRunArguments(args);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "hetrun: error: %s\n", parsed.status().message().c_str());
+    return 2;
+  }
+  const RunArguments& a = *parsed;
+  if (a.verbose) plugin_api::SetPluginLogLevel(HETRUN_LOG_INFO);
+
+  runtime::SessionOptions options;
+  options.devices = a.devices;
+  options.plugin_paths = a.plugin_paths;
+  options.threads = a.threads;
+  options.input_shapes = a.shapes;
+  options.timeout_ms = a.timeout_ms;
+  Result<std::unique_ptr<runtime::Session>> created = runtime::Session::Create(a.model, options);
+  if (!created.ok()) return Fail(created.status().message());
+  const runtime::Session& session = **created;
+
+  std::vector<std::string> sources;
+  Result<std::map<std::string, core::Tensor>> inputs = PrepareInputs(session, a, sources);
+  if (!inputs.ok()) return Fail(inputs.status().message());
+
+  const int warmup = a.warmup >= 0 ? a.warmup : (a.iterations > 1 ? 10 : 0);
+  std::vector<double> latencies;
+  std::vector<core::Tensor> outputs;
+  {
+    ProgressBar progress("running", warmup + a.iterations);
+    for (int i = 0; i < warmup + a.iterations; ++i) {
+      auto start = std::chrono::steady_clock::now();
+      Result<std::vector<core::Tensor>> r = session.Run(*inputs);
+      double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+      if (!r.ok()) return Fail(r.status().message());
+      if (i >= warmup) latencies.push_back(ms);
+      if (i + 1 == warmup + a.iterations) outputs = std::move(r).value();
+      progress.Update(i + 1, ms);
+    }
+  }
+  const LatencyStats stats = Summarize(latencies);
+
+  if (!a.output_dir.empty()) {
+    if (Status s = WriteOutputs(session, outputs, a.output_dir); !s.ok()) return Fail(s.message());
+  }
+
+  std::string devices;
+  for (const std::string& d : session.plan().devices) devices += (devices.empty() ? "" : ",") + d;
+  if (!a.quiet) {
+    std::printf("model   %s\n", a.model.c_str());
+    std::printf("devices %s (%zu part%s), import %.1f ms, compile %.1f ms\n", devices.c_str(),
+                session.plan().parts.size(), session.plan().parts.size() == 1 ? "" : "s",
+                session.import_ms(), session.compile_ms());
+    for (const auto& device : session.devices())
+      if (a.verbose) std::printf("        %s: %s\n", device->display_name().c_str(), device->properties().name.c_str());
+    if (a.verbose) {
+      for (size_t p = 0; p < session.plan().parts.size(); ++p) {
+        const auto& part = session.plan().parts[p];
+        std::printf("part %zu on %s: %zu nodes (%s ... %s)\n", p, session.plan().devices[part.device].c_str(),
+                    part.nodes.size(), session.graph().nodes[part.nodes.front()].name.c_str(),
+                    session.graph().nodes[part.nodes.back()].name.c_str());
+      }
+    }
+    for (size_t i = 0; i < session.inputs().size(); ++i) {
+      const auto& t = inputs->at(session.inputs()[i].name);
+      std::printf("input   %s %s (%s)\n", session.inputs()[i].name.c_str(), t.Describe().c_str(),
+                  sources[i].c_str());
+    }
+    for (size_t i = 0; i < outputs.size(); ++i)
+      std::printf("output  %s %s %s\n", session.outputs()[i].name.c_str(), outputs[i].Describe().c_str(),
+                  Preview(outputs[i]).c_str());
+    std::printf("latency %d iteration%s (%d warm-up): min %.3f, median %.3f, mean %.3f, p90 %.3f, max %.3f ms\n",
+                a.iterations, a.iterations == 1 ? "" : "s", warmup, stats.min, stats.median, stats.mean,
+                stats.p90, stats.max);
+    if (!a.output_dir.empty()) std::printf("outputs written to %s\n", a.output_dir.c_str());
+  }
+
+  if (!a.report_json.empty()) {
+    nlohmann::json outs = nlohmann::json::array();
+    for (size_t i = 0; i < outputs.size(); ++i)
+      outs.push_back({{"name", session.outputs()[i].name},
+                      {"dtype", std::string(core::DTypeName(outputs[i].dtype()))},
+                      {"shape", outputs[i].dims()}});
+    nlohmann::json ins = nlohmann::json::array();
+    for (size_t i = 0; i < session.inputs().size(); ++i) {
+      const auto& t = inputs->at(session.inputs()[i].name);
+      ins.push_back({{"name", session.inputs()[i].name}, {"dtype", std::string(core::DTypeName(t.dtype()))},
+                     {"shape", t.dims()}, {"source", sources[i]}});
+    }
+    nlohmann::json parts = nlohmann::json::array();
+    for (const auto& part : session.plan().parts)
+      parts.push_back({{"device", session.plan().devices[part.device]}, {"nodes", part.nodes.size()}});
+    nlohmann::json device_list = nlohmann::json::array();
+    for (const auto& device : session.devices())
+      device_list.push_back({{"device", device->display_name()}, {"name", device->properties().name}});
+    nlohmann::json report = {
+        {"hetrun_version", HETRUN_VERSION},
+        {"model", a.model},
+        {"devices", session.plan().devices},
+        {"device_details", device_list},
+        {"parts", session.plan().parts.size()},
+        {"plan", parts},
+        {"threads", a.threads},
+        {"import_ms", session.import_ms()},
+        {"compile_ms", session.compile_ms()},
+        {"warmup", warmup},
+        {"iterations", a.iterations},
+        {"latency_ms", {{"min", stats.min}, {"median", stats.median}, {"mean", stats.mean},
+                        {"p90", stats.p90}, {"max", stats.max}}},
+        {"inputs", ins},
+        {"outputs", outs},
+    };
+    std::ofstream file(a.report_json);
+    file << report.dump(2) << "\n";
+    if (!file) return Fail("--report-json " + a.report_json + ": cannot write the file");
+  }
+  return 0;
+}
+
+}  // namespace hetrun::cli
