@@ -137,7 +137,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "unknown option '--frobnicate'", 2},
         BadCase{"bad_iterations", "--iterations zero " HETRUN_SOURCE_DIR "/models/tiny_cnn.onnx",
                 "--iterations", 2}),
-    [](const ::testing::TestParamInfo<BadCase>& info) { return info.param.label; });
+    [](const ::testing::TestParamInfo<BadCase>& param_info) { return param_info.param.label; });
 
 }  // namespace
 }  // namespace hetrun::test

@@ -53,8 +53,8 @@ INSTANTIATE_TEST_SUITE_P(
                       ModelCase{"mlp", 1}, ModelCase{"mlp", 2}, ModelCase{"resnet_block", 1},
                       ModelCase{"resnet_block", 2}, ModelCase{"transformer", 1},
                       ModelCase{"transformer", 2}, ModelCase{"tiny_cnn", 2}),
-    [](const ::testing::TestParamInfo<ModelCase>& info) {
-      return info.param.name + "_threads" + std::to_string(info.param.threads);
+    [](const ::testing::TestParamInfo<ModelCase>& param_info) {
+      return param_info.param.name + "_threads" + std::to_string(param_info.param.threads);
     });
 
 // Run() is thread-safe: four threads share one session and all get ONNX Runtime's answer.

@@ -69,7 +69,7 @@ INSTANTIATE_TEST_SUITE_P(
         BrokenCase{"missing_slot", "required slot unset", StatusCode::kInvalidArgument},
         BrokenCase{"undefined_symbol", "cannot load plugin", StatusCode::kUnavailable},
         BrokenCase{"misnamed", "calls itself 'somebody_else'", StatusCode::kInvalidArgument}),
-    [](const ::testing::TestParamInfo<BrokenCase>& info) { return info.param.plugin; });
+    [](const ::testing::TestParamInfo<BrokenCase>& param_info) { return param_info.param.plugin; });
 
 TEST(PluginRegistry, GoodMinimalPluginReportsZeroDevicesAndAReason) {
   PluginRegistry registry({HETRUN_BROKEN_PLUGIN_DIR});
