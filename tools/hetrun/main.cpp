@@ -10,6 +10,8 @@ namespace {
 
 constexpr const char* kHelp = R"(usage: hetrun [run] [options] MODEL     run a model (or benchmark it with --iterations)
        hetrun devices [--json] [--plugin-path DIR]   list plugins and their devices
+       hetrun conformance --devices LIST DIR [--json FILE] [--filter REGEX]
+                                           run ONNX backend test cases (DIR/test_*/model.onnx)
        hetrun --help | --version
 
 run options:
@@ -48,6 +50,8 @@ int main(int argc, char** argv) {
       return 2;
     }
     if (args[0] == "devices") return hetrun::cli::DevicesCommand({args.begin() + 1, args.end()});
+    if (args[0] == "conformance")
+      return hetrun::cli::ConformanceCommand({args.begin() + 1, args.end()});
     if (args[0] == "run") return hetrun::cli::RunCommand({args.begin() + 1, args.end()});
     return hetrun::cli::RunCommand(args);
   } catch (const std::exception& e) {  // a bug, but still one line and no core dump

@@ -1,0 +1,286 @@
+#include "conformance_runner.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <regex>
+
+#include "hetrun/core/onnx_import.h"
+#include "hetrun/core/tensor_io.h"
+#include "hetrun/runtime/session.h"
+
+namespace hetrun::cli {
+namespace fs = std::filesystem;
+
+const char* CaseStatusName(CaseStatus s) {
+  switch (s) {
+    case CaseStatus::kPassed: return "passed";
+    case CaseStatus::kFailed: return "failed";
+    case CaseStatus::kUnsupported: return "unsupported";
+    case CaseStatus::kSkipped: return "skipped";
+  }
+  return "failed";
+}
+
+namespace {
+
+// Cases nobody can pass: their expected outputs come from numpy's random generator, or they need the
+// training domain's gradient machinery. Reported as skipped with the reason, never as passed.
+std::string SkipReasonFor(const std::string& name, const core::Graph* graph) {
+  static const std::regex kRandomDropout("^test_training_dropout(?!.*zero_ratio).*");
+  if (std::regex_match(name, kRandomDropout))
+    return "training-mode Dropout mask comes from numpy's random generator";
+  if (graph == nullptr) return {};
+  for (const core::Node& node : graph->nodes) {
+    if (node.domain == "ai.onnx.preview.training")
+      return "training-domain op " + node.op_type + " (ai.onnx.preview.training)";
+    static const char* const kRandom[] = {"Bernoulli", "RandomNormal", "RandomUniform",
+                                          "RandomNormalLike", "RandomUniformLike", "Multinomial"};
+    for (const char* op : kRandom)
+      if (node.op_type == op) return std::string("random sampling op ") + op +
+                                     ": expected values come from numpy's generator";
+  }
+  return {};
+}
+
+template <typename T>
+std::string CompareFloats(const T* a, const T* e, int64_t n, double rtol, double atol) {
+  for (int64_t i = 0; i < n; ++i) {
+    const double x = static_cast<double>(a[i]), y = static_cast<double>(e[i]);
+    if (std::isnan(x) && std::isnan(y)) continue;
+    if (std::isinf(x) && std::isinf(y) && (x > 0) == (y > 0)) continue;
+    if (!(std::fabs(x - y) <= atol + rtol * std::fabs(y)))
+      return "element " + std::to_string(i) + ": got " + std::to_string(x) + ", expected " +
+             std::to_string(y);
+  }
+  return {};
+}
+
+float HalfToFloat(uint16_t h, bool bfloat) {
+  uint32_t bits;
+  if (bfloat) {
+    bits = static_cast<uint32_t>(h) << 16;
+  } else {
+    const uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+    if (exp == 0) {
+      float f = std::ldexp(static_cast<float>(mant), -24);
+      return sign ? -f : f;
+    }
+    bits = sign | (exp == 31 ? 0x7f800000u | (mant << 13) : ((exp + 112) << 23) | (mant << 13));
+  }
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+std::string Dims(const std::vector<int64_t>& d) {
+  std::string s;
+  for (size_t i = 0; i < d.size(); ++i) s += (i ? "x" : "") + std::to_string(d[i]);
+  return "[" + s + "]";
+}
+
+// Empty string when equal within tolerance, else what differs.
+std::string Compare(const core::Tensor& actual, const core::Tensor& expected, double rtol, double atol) {
+  if (actual.dtype() != expected.dtype())
+    return "dtype " + std::string(core::DTypeName(actual.dtype())) + ", expected " +
+           std::string(core::DTypeName(expected.dtype()));
+  if (actual.dims() != expected.dims())
+    return "shape " + Dims(actual.dims()) + ", expected " + Dims(expected.dims());
+  const int64_t n = actual.element_count();
+  switch (actual.dtype()) {
+    case core::DType::kFloat32:
+      return CompareFloats(actual.data_as<float>(), expected.data_as<float>(), n, rtol, atol);
+    case core::DType::kFloat64:
+      return CompareFloats(actual.data_as<double>(), expected.data_as<double>(), n, rtol, atol);
+    case core::DType::kFloat16: case core::DType::kBFloat16: {
+      const bool bf = actual.dtype() == core::DType::kBFloat16;
+      std::vector<float> a(static_cast<size_t>(n)), e(static_cast<size_t>(n));
+      for (int64_t i = 0; i < n; ++i) {
+        a[i] = HalfToFloat(actual.data_as<uint16_t>()[i], bf);
+        e[i] = HalfToFloat(expected.data_as<uint16_t>()[i], bf);
+      }
+      return CompareFloats(a.data(), e.data(), n, rtol, atol);
+    }
+    case core::DType::kString:
+      return actual.strings() == expected.strings() ? "" : "string contents differ";
+    default:
+      return std::memcmp(actual.data(), expected.data(), actual.byte_size()) == 0 ? ""
+                                                                                 : "values differ";
+  }
+}
+
+std::vector<fs::path> SortedFiles(const fs::path& dir, const std::string& prefix) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec))
+    if (e.path().filename().string().starts_with(prefix)) files.push_back(e.path());
+  // input_10.pb sorts after input_9.pb: compare by the number after the prefix.
+  std::sort(files.begin(), files.end(), [&](const fs::path& a, const fs::path& b) {
+    auto num = [&](const fs::path& p) {
+      return std::atoi(p.filename().string().c_str() + prefix.size());
+    };
+    return num(a) < num(b);
+  });
+  return files;
+}
+
+// Runs one case in this process.
+CaseResult RunInProcess(const std::string& case_dir, const ConformanceOptions& options) {
+  CaseResult r;
+  r.name = fs::path(case_dir).filename().string();
+  const fs::path model = fs::path(case_dir) / "model.onnx";
+  std::vector<fs::path> data_sets = SortedFiles(case_dir, "test_data_set_");
+  if (data_sets.empty()) {
+    r.reason = "no test_data_set_* directory";
+    return r;
+  }
+  for (const fs::path& set : data_sets) {
+    std::vector<core::Tensor> inputs, expected;
+    for (const fs::path& f : SortedFiles(set, "input_")) {
+      Result<core::Tensor> t = core::ReadTensorProto(f.string());
+      if (!t.ok()) {
+        r.reason = "cannot read " + f.filename().string() + ": " + t.status().message();
+        return r;
+      }
+      inputs.push_back(std::move(t).value());
+    }
+    for (const fs::path& f : SortedFiles(set, "output_")) {
+      Result<core::Tensor> t = core::ReadTensorProto(f.string());
+      if (!t.ok()) {
+        r.reason = "cannot read " + f.filename().string() + ": " + t.status().message();
+        return r;
+      }
+      expected.push_back(std::move(t).value());
+    }
+    // Model inputs are matched to input_K.pb by position; fix their shapes to the data's.
+    core::ImportOptions probe_options;
+    Result<core::Graph> probe = core::ImportOnnxFile(model.string(), probe_options);
+    if (!probe.ok()) {
+      r.reason = probe.status().message();
+      return r;
+    }
+    if (std::string skip = SkipReasonFor(r.name, &*probe); !skip.empty()) {
+      r.status = CaseStatus::kSkipped;
+      r.reason = skip;
+      return r;
+    }
+    if (probe->inputs.size() != inputs.size()) {
+      r.reason = "model has " + std::to_string(probe->inputs.size()) + " inputs, data set has " +
+                 std::to_string(inputs.size());
+      return r;
+    }
+    runtime::SessionOptions so;
+    so.devices = options.devices;
+    so.plugin_paths = options.plugin_paths;
+    so.threads = options.threads;
+    std::map<std::string, core::Tensor> feeds;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const std::string& name = probe->values[probe->inputs[i]].name;
+      so.input_shapes[name] = inputs[i].dims();
+      feeds[name] = inputs[i];
+    }
+    Result<std::unique_ptr<runtime::Session>> session = runtime::Session::Create(model.string(), so);
+    if (!session.ok()) {
+      r.status = session.status().code() == StatusCode::kUnimplemented ? CaseStatus::kUnsupported
+                                                                       : CaseStatus::kFailed;
+      r.reason = session.status().message();
+      return r;
+    }
+    Result<std::vector<core::Tensor>> outputs = (*session)->Run(feeds);
+    if (!outputs.ok()) {
+      r.reason = outputs.status().message();
+      return r;
+    }
+    if (outputs->size() != expected.size()) {
+      r.reason = std::to_string(outputs->size()) + " outputs, expected " + std::to_string(expected.size());
+      return r;
+    }
+    for (size_t o = 0; o < expected.size(); ++o) {
+      std::string diff = Compare((*outputs)[o], expected[o], options.rtol, options.atol);
+      if (!diff.empty()) {
+        r.reason = set.filename().string() + " output " + std::to_string(o) + " '" +
+                   (*session)->outputs()[o].name + "': " + diff;
+        return r;
+      }
+    }
+  }
+  r.status = CaseStatus::kPassed;
+  return r;
+}
+
+// Result encoding over the pipe: one status byte, then the reason.
+CaseResult RunForked(const std::string& case_dir, const ConformanceOptions& options) {
+  CaseResult r;
+  r.name = fs::path(case_dir).filename().string();
+  int fds[2];
+  if (pipe(fds) != 0) return RunInProcess(case_dir, options);
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return RunInProcess(case_dir, options);
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    CaseResult child = RunInProcess(case_dir, options);
+    std::string msg(1, static_cast<char>(child.status));
+    msg += child.reason.substr(0, 4000);
+    ssize_t ignored = write(fds[1], msg.data(), msg.size());
+    (void)ignored;
+    _exit(0);  // skip static destructors of libraries the parent also holds
+  }
+  close(fds[1]);
+  std::string msg;
+  char buf[4096];
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.case_timeout_ms);
+  bool timed_out = false;
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) {
+      timed_out = true;
+      break;
+    }
+    pollfd p{fds[0], POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(std::min<long long>(left, 1000))) <= 0) continue;
+    ssize_t n = read(fds[0], buf, sizeof buf);
+    if (n <= 0) break;
+    msg.append(buf, static_cast<size_t>(n));
+  }
+  close(fds[0]);
+  if (timed_out) kill(pid, SIGKILL);
+  int wstatus = 0;
+  waitpid(pid, &wstatus, 0);
+  if (timed_out) {
+    r.reason = "timed out after " + std::to_string(options.case_timeout_ms) + " ms";
+  } else if (WIFSIGNALED(wstatus)) {
+    r.reason = std::string("crashed: ") + strsignal(WTERMSIG(wstatus));
+  } else if (msg.empty()) {
+    r.reason = "exited without a result";
+  } else {
+    r.status = static_cast<CaseStatus>(msg[0]);
+    r.reason = msg.substr(1);
+  }
+  return r;
+}
+
+}  // namespace
+
+std::string SkipReason(const std::string& case_dir) {
+  return SkipReasonFor(fs::path(case_dir).filename().string(), nullptr);
+}
+
+CaseResult RunConformanceCase(const std::string& case_dir, const ConformanceOptions& options) {
+  auto start = std::chrono::steady_clock::now();
+  CaseResult r = options.isolate ? RunForked(case_dir, options) : RunInProcess(case_dir, options);
+  r.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return r;
+}
+
+}  // namespace hetrun::cli
