@@ -263,8 +263,9 @@ typedef struct hetrun_plugin_v1 {
   uint32_t flags;           /* reserved, 0 */
   uint32_t reserved0;
 
-  /* Starts the plugin. `host` stays valid until shutdown(). *out_self is passed to the calls that take
-   * `self`. A plugin whose hardware or driver is absent still succeeds and reports zero devices. */
+  /* Starts the plugin. `host` stays valid until shutdown(); the host always passes a complete table.
+   * *out_self is passed to the calls that take `self`. A plugin whose hardware or driver is absent
+   * still succeeds and reports zero devices. */
   hetrun_status_t (*init)(const hetrun_host_services* host, void** out_self);
   /* Ends the plugin; every device, buffer, executable and event has been released. */
   void (*shutdown)(void* self);
@@ -281,8 +282,10 @@ typedef struct hetrun_plugin_v1 {
   void (*device_close)(hetrun_device_t device);
 
   /* For every node of `graph`, says whether this device supports it and at what estimated cost.
-   * `out_support` has graph->num_nodes entries, each with struct_size set by the host. Must not fail
-   * because of a node it does not know: that is a `supported = 0` answer with a reason. */
+   * `out_support` has graph->num_nodes entries, each with struct_size set by the host; entries are
+   * out_support[0].struct_size bytes apart (the host's sizeof), so a plugin steps by that and writes
+   * only the fields it knows. Must not fail because of a node it does not know: that is a
+   * `supported = 0` answer with a reason. */
   hetrun_status_t (*query_support)(hetrun_device_t device, const hetrun_graph_view* graph,
                                    hetrun_node_support* out_support);
 
@@ -308,8 +311,12 @@ typedef struct hetrun_plugin_v1 {
    * signals when it finishes (or fails). Inputs follow the part's `inputs` order with concrete dims;
    * outputs follow its `outputs` order. An output whose buffer is NULL is allocated by the plugin on
    * the executable's device once its shape is known; the plugin then stores the buffer, dtype, rank and
-   * dims into that entry before the event signals, and the host releases the buffer. The arrays must
-   * stay valid until the event signals. Errors found while running are reported by event_wait. */
+   * dims into that entry before the event signals, and the host releases the buffer. The plugin reads
+   * the input descriptions during the call (so argument errors come back at once) and writes the output
+   * entries before the event signals: `outputs` must stay valid until then, and input buffers alive and
+   * unmodified. An input produced by another execute's plugin-allocated output can therefore only be
+   * passed once that execute's event has signalled. Offsets must be multiples of the element size.
+   * Errors found while running are reported by event_wait. */
   hetrun_status_t (*execute)(hetrun_executable_t executable, const hetrun_tensor_arg* inputs,
                              uint32_t num_inputs, hetrun_tensor_arg* outputs, uint32_t num_outputs,
                              const hetrun_event_t* waits, uint32_t num_waits, hetrun_event_t* out_event);
