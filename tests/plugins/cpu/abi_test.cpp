@@ -106,7 +106,8 @@ TEST_F(CpuDevice, InfoDescribesTheHostCpu) {
   ASSERT_NE(info.name, nullptr);
   const std::string name = info.name;
   const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-  EXPECT_NE(name.find("(" + std::to_string(threads) + " thread"), std::string::npos) << name;
+  const std::string count = std::string("(").append(std::to_string(threads)).append(" thread");
+  EXPECT_NE(name.find(count), std::string::npos) << name;
   EXPECT_EQ(info.struct_size, sizeof info);
   EXPECT_EQ(info.kind, HETRUN_DEVICE_CPU);
   EXPECT_EQ(info.flags, HETRUN_DEVICE_HOST_MEMORY);

@@ -19,11 +19,10 @@ GraphBuilder NegChain(int nodes) {
   GraphBuilder g;
   g.Value("v0", kF32, {-1});
   for (int i = 1; i <= nodes; ++i) {
-    g.Value("v" + std::to_string(i), kF32, {-1});
-    g.Node("neg" + std::to_string(i), "Neg", {"v" + std::to_string(i - 1)},
-           {"v" + std::to_string(i)});
+    g.Value(Numbered("v", i), kF32, {-1});
+    g.Node(Numbered("neg", i), "Neg", {Numbered("v", i - 1)}, {Numbered("v", i)});
   }
-  g.Inputs({"v0"}).Outputs({"v" + std::to_string(nodes)});
+  g.Inputs({"v0"}).Outputs({Numbered("v", nodes)});
   return g;
 }
 

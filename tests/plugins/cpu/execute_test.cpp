@@ -313,11 +313,10 @@ TEST_F(CpuExecute, LongChainReusesIntermediateMemory) {
   GraphBuilder g;
   g.Value("v0", kF32, {kN});
   for (int i = 1; i <= kNodes; ++i) {
-    g.Value("v" + std::to_string(i), kF32, {kN});
-    g.Node("n" + std::to_string(i), op_of(i), {"v" + std::to_string(i - 1)},
-           {"v" + std::to_string(i)});
+    g.Value(Numbered("v", i), kF32, {kN});
+    g.Node(Numbered("n", i), op_of(i), {Numbered("v", i - 1)}, {Numbered("v", i)});
   }
-  g.Inputs({"v0"}).Outputs({"v" + std::to_string(kNodes)});
+  g.Inputs({"v0"}).Outputs({Numbered("v", kNodes)});
   hetrun_executable_t exe = CompileOk(g.view());
   const std::vector<float> x = RandomFloats(kN, 11);
   ClearLog();

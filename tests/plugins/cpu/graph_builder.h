@@ -11,6 +11,12 @@
 
 namespace hetrun::test {
 
+// "v3" from ("v", 3): a value or node name. (Appends: GCC 12 at -O3 warns falsely (-Wrestrict) on
+// "literal" + std::string.)
+inline std::string Numbered(const char* prefix, int64_t n) {
+  return std::string(prefix).append(std::to_string(n));
+}
+
 class GraphBuilder {
  public:
   // A value of known rank (dims may hold -1 for run-time dimensions).

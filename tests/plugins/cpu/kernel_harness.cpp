@@ -186,6 +186,11 @@ std::unique_ptr<cpu::Kernel> NodeTest::Create() {
   return cpu::CreateKernel(cpu::KernelBuildContext{node_, view_});
 }
 
+double NodeTest::Cost(int threads, double peak_gflops) {
+  if (value_structs_.empty()) Finalize();
+  return cpu::EstimateCostUs(cpu::KernelBuildContext{node_, view_}, threads, peak_gflops);
+}
+
 std::vector<HostTensor> NodeTest::Run(int threads, cpu::Kernel* existing) {
   std::unique_ptr<cpu::Kernel> created = existing ? nullptr : Create();
   cpu::Kernel* kernel = existing ? existing : created.get();

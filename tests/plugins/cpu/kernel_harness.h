@@ -125,6 +125,8 @@ class NodeTest {
   std::string Error(int threads = 2);
   // Creates the kernel only (for checking support).
   std::unique_ptr<cpu::Kernel> Create();
+  // The registry's cost estimate for the node.
+  double Cost(int threads, double peak_gflops);
 
  private:
   struct AttrStore {

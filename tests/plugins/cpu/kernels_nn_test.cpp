@@ -99,7 +99,8 @@ TEST(PoolKernels, MatchBruteForce) {
   };
   uint32_t seed = 40;
   for (const PoolCase& c : cases) {
-    const std::vector<float> x = RandomFloats(static_cast<size_t>(c.x[0] * c.x[1] * c.x[2] * c.x[3]), seed++);
+    const std::vector<float> x =
+        RandomFloats(static_cast<size_t>(c.x[0] * c.x[1] * c.x[2] * c.x[3]), seed++);
     for (bool max : {true, false}) {
       if (!max && c.dilations[0] != 1) continue;
       std::vector<int64_t> dims;
@@ -107,8 +108,10 @@ TEST(PoolKernels, MatchBruteForce) {
       NodeTest t(max ? "MaxPool" : "AveragePool");
       t.Attr("kernel_shape", c.kernel).Attr("strides", c.strides).Attr("pads", c.pads);
       t.Attr("ceil_mode", int64_t{c.ceil});
-      if (max) t.Attr("dilations", c.dilations);
-      else t.Attr("count_include_pad", int64_t{c.include_pad});
+      if (max)
+        t.Attr("dilations", c.dilations);
+      else
+        t.Attr("count_include_pad", int64_t{c.include_pad});
       const HostTensor y = t.Input(Floats(c.x, x)).Run1();
       EXPECT_EQ(y.dims, dims);
       ExpectClose(y.values<float>(), want, 1e-5f, 1e-6f);
@@ -136,24 +139,30 @@ TEST(PoolKernels, IndicesOutputIsDeclined) {
 }
 
 TEST(NormalizationKernels, BatchNormMatchesNumpy) {
-  const std::vector<float> want = {5.960464477539062e-07f, 0.5f, 0.9999994039535522f,
-                                   1.4999988079071045f, 2.999919891357422f, 6.999839782714844f,
-                                   10.999759674072266f, 14.999679565429688f};
+  const std::vector<float> want = {5.960464477539062e-07f, 0.5f,
+                                   0.9999994039535522f,    1.4999988079071045f,
+                                   2.999919891357422f,     6.999839782714844f,
+                                   10.999759674072266f,    14.999679565429688f};
   for (bool constant : {true, false}) {
     NodeTest t("BatchNormalization", 15);
     t.Input(Floats({1, 2, 2, 2}, Iota(8)));
     const std::vector<HostTensor> params = {Floats({2}, {1, 2}), Floats({2}, {0.5f, -1}),
                                             Floats({2}, {1, 3}), Floats({2}, {4, 0.25f})};
     for (const HostTensor& p : params) {
-      if (constant) t.Const(p); else t.Input(p);
+      if (constant)
+        t.Const(p);
+      else
+        t.Input(p);
     }
     ExpectClose(t.Run1().values<float>(), want, 1e-5f, 1e-5f);
   }
   const std::string err = NodeTest("BatchNormalization", 15)
                               .Attr("training_mode", int64_t{1})
                               .Input(Floats({1, 1, 1, 1}, {1}))
-                              .Input(Floats({1}, {1})).Input(Floats({1}, {1}))
-                              .Input(Floats({1}, {1})).Input(Floats({1}, {1}))
+                              .Input(Floats({1}, {1}))
+                              .Input(Floats({1}, {1}))
+                              .Input(Floats({1}, {1}))
+                              .Input(Floats({1}, {1}))
                               .Error();
   EXPECT_NE(err.find("training_mode"), std::string::npos) << err;
 }
@@ -184,7 +193,7 @@ TEST(NormalizationKernels, LayerNormMatchesNumpy) {
 
 TEST(SoftmaxKernels, OpsetDependentAxis) {
   const HostTensor a = Floats({2, 3}, {1, 2, 3, -1, 0, 5});
-  const std::vector<float> sm = {0.09003057330846786f, 0.2447284758090973f, 0.6652409434318542f,
+  const std::vector<float> sm = {0.09003057330846786f,  0.2447284758090973f,   0.6652409434318542f,
                                  0.002456114860251546f, 0.006676412653177977f, 0.9908674955368042f};
   ExpectClose(NodeTest("Softmax", 13).Input(a).Run1().values<float>(), sm);
   ExpectClose(NodeTest("Softmax", 11).Input(a).Run1().values<float>(), sm);
@@ -220,28 +229,40 @@ TEST(SoftmaxKernels, RowsSumToOne) {
 
 TEST(ReduceKernels, MatchNumpy) {
   const HostTensor r = Floats({2, 3, 4}, Iota(24));
-  HostTensor y = NodeTest("ReduceMean", 13).Attr("axes", std::vector<int64_t>{1}).Attr("keepdims", int64_t{0}).Input(r).Run1();
+  HostTensor y = NodeTest("ReduceMean", 13)
+                     .Attr("axes", std::vector<int64_t>{1})
+                     .Attr("keepdims", int64_t{0})
+                     .Input(r)
+                     .Run1();
   EXPECT_EQ(y.dims, (std::vector<int64_t>{2, 4}));
   ExpectClose(y.values<float>(), {4, 5, 6, 7, 16, 17, 18, 19});
   // ReduceSum: axes attribute before opset 13, input from 13.
   y = NodeTest("ReduceSum", 11).Attr("axes", std::vector<int64_t>{0, 2}).Input(r).Run1();
   EXPECT_EQ(y.dims, (std::vector<int64_t>{1, 3, 1}));
   ExpectClose(y.values<float>(), {60, 92, 124});
-  y = NodeTest("ReduceSum", 13).Attr("keepdims", int64_t{0}).Input(r).Const(Int64s({2}, {0, -1})).Run1();
+  y = NodeTest("ReduceSum", 13)
+          .Attr("keepdims", int64_t{0})
+          .Input(r)
+          .Const(Int64s({2}, {0, -1}))
+          .Run1();
   EXPECT_EQ(y.dims, (std::vector<int64_t>{3}));
   ExpectClose(y.values<float>(), {60, 92, 124});
   y = NodeTest("ReduceMax", 13).Attr("keepdims", int64_t{0}).Input(r).Run1();
   EXPECT_TRUE(y.dims.empty());
   ExpectClose(y.values<float>(), {23});
-  y = NodeTest("ReduceMin", 13).Attr("axes", std::vector<int64_t>{-1}).Attr("keepdims", int64_t{0}).Input(r).Run1();
+  y = NodeTest("ReduceMin", 13)
+          .Attr("axes", std::vector<int64_t>{-1})
+          .Attr("keepdims", int64_t{0})
+          .Input(r)
+          .Run1();
   ExpectClose(y.values<float>(), {0, 4, 8, 12, 16, 20});
   y = NodeTest("ReduceL2", 13).Attr("axes", std::vector<int64_t>{2}).Input(r).Run1();
   ExpectClose(y.values<float>(), {3.7416574954986572f, 11.224971771240234f, 19.131126403808594f,
                                   27.09243392944336f, 35.07135772705078f, 43.058101654052734f});
   y = NodeTest("ReduceLogSumExp", 13).Attr("axes", std::vector<int64_t>{1}).Input(r).Run1();
-  ExpectClose(y.values<float>(), {8.018479347229004f, 9.018479347229004f, 10.018479347229004f,
-                                  11.018479347229004f, 20.018478393554688f, 21.018478393554688f,
-                                  22.018478393554688f, 23.018478393554688f});
+  ExpectClose(y.values<float>(),
+              {8.018479347229004f, 9.018479347229004f, 10.018479347229004f, 11.018479347229004f,
+               20.018478393554688f, 21.018478393554688f, 22.018478393554688f, 23.018478393554688f});
   // noop_with_empty_axes: no axes means identity.
   y = NodeTest("ReduceSum", 13).Attr("noop_with_empty_axes", int64_t{1}).Input(r).Run1();
   EXPECT_EQ(y.dims, r.dims);
@@ -250,7 +271,8 @@ TEST(ReduceKernels, MatchNumpy) {
   y = NodeTest("ReduceMean", 18).Input(r).Input(Int64s({1}, {1})).Run1();
   EXPECT_EQ(y.dims, (std::vector<int64_t>{2, 1, 4}));
   ExpectClose(y.values<float>(), {4, 5, 6, 7, 16, 17, 18, 19});
-  const HostTensor ints = NodeTest("ReduceSum", 13).Input(Int64s({2, 2}, {1, 2, 3, 4})).Const(Int64s({1}, {1})).Run1();
+  const HostTensor ints =
+      NodeTest("ReduceSum", 13).Input(Int64s({2, 2}, {1, 2, 3, 4})).Const(Int64s({1}, {1})).Run1();
   EXPECT_EQ(ints.values<int64_t>(), (std::vector<int64_t>{3, 7}));
 }
 
@@ -270,7 +292,8 @@ TEST(ReduceKernels, AnyAxisSetMatchesNaive) {
         idx[a] = rem % dims[static_cast<size_t>(a)];
         rem /= dims[static_cast<size_t>(a)];
       }
-      for (int a = 0; a < 4; ++a) o = o * out[static_cast<size_t>(a)] + (mask & (1 << a) ? 0 : idx[a]);
+      for (int a = 0; a < 4; ++a)
+        o = o * out[static_cast<size_t>(a)] + (mask & (1 << a) ? 0 : idx[a]);
       want[static_cast<size_t>(o)] += x[static_cast<size_t>(i)];
     }
     const HostTensor y = NodeTest("ReduceSum", 11).Attr("axes", axes).Input(Floats(dims, x)).Run1();
@@ -280,11 +303,16 @@ TEST(ReduceKernels, AnyAxisSetMatchesNaive) {
 }
 
 TEST(ReduceKernels, ArgMax) {
-  const HostTensor y = NodeTest("ArgMax").Attr("axis", int64_t{1}).Input(Floats({2, 3}, {1, 5, 5, 7, 0, 2})).Run1();
+  const HostTensor y =
+      NodeTest("ArgMax").Attr("axis", int64_t{1}).Input(Floats({2, 3}, {1, 5, 5, 7, 0, 2})).Run1();
   EXPECT_EQ(y.dims, (std::vector<int64_t>{2, 1}));
   EXPECT_EQ(y.values<int64_t>(), (std::vector<int64_t>{1, 0}));
-  const HostTensor last = NodeTest("ArgMax").Attr("axis", int64_t{1}).Attr("select_last_index", int64_t{1})
-                              .Attr("keepdims", int64_t{0}).Input(Floats({2, 3}, {1, 5, 5, 7, 0, 2})).Run1();
+  const HostTensor last = NodeTest("ArgMax")
+                              .Attr("axis", int64_t{1})
+                              .Attr("select_last_index", int64_t{1})
+                              .Attr("keepdims", int64_t{0})
+                              .Input(Floats({2, 3}, {1, 5, 5, 7, 0, 2}))
+                              .Run1();
   EXPECT_EQ(last.values<int64_t>(), (std::vector<int64_t>{2, 0}));
 }
 

@@ -301,3 +301,66 @@ TEST(Registry, UnknownOpsAndDomainsAreDeclined) {
 
 }  // namespace
 }  // namespace hetrun::test
+
+namespace hetrun::test {
+namespace {
+
+TEST(Registry, MissingRequiredInputIsDeclined) {
+  const std::string err = NodeTest("Add").Input(Floats({1}, {1})).NoInput().Error();
+  EXPECT_EQ(err, "Add: required input 1 is missing");
+  const std::string slice =
+      NodeTest("Slice", 13).Input(Floats({1}, {1})).NoInput().NoInput().Error();
+  EXPECT_NE(slice.find("Slice: required input starts is missing"), std::string::npos) << slice;
+}
+
+TEST(Registry, CostEstimatesScaleWithWork) {
+  auto gemm = [](int64_t m) {
+    return NodeTest("Gemm")
+        .Input(Floats({m, 1024}, std::vector<float>(static_cast<size_t>(m * 1024))))
+        .Const(Floats({1024, 1024}, std::vector<float>(1 << 20)))
+        .Cost(2, 100.0);
+  };
+  const double small = gemm(8), large = gemm(64);
+  EXPECT_GT(small, 0);
+  EXPECT_GT(large, 4 * small);
+  // 64 x 1024 x 1024 at 100 GFLOP/s is about 1.3 ms of arithmetic.
+  EXPECT_GT(large, 1000);
+  EXPECT_LT(large, 10000);
+  const double relu =
+      NodeTest("Relu").Input(Floats({64, 1024}, std::vector<float>(65536))).Cost(2, 100.0);
+  EXPECT_GT(relu, 0);
+  EXPECT_LT(relu, large);
+}
+
+// In place: the executor may hand a kernel the same memory for output and input when the kernel
+// says AliasesInput; the result must be the same as out of place.
+TEST(InPlace, UnaryAndBinaryOverwriteTheirInput) {
+  const std::vector<float> x = RandomFloats(70001, 5), b = RandomFloats(70001, 6);
+  for (const char* op : {"Sigmoid", "Relu", "Add", "Mul"}) {
+    SCOPED_TRACE(op);
+    const bool binary = std::string(op) == "Add" || std::string(op) == "Mul";
+    NodeTest t(op);
+    t.Input(Floats({70001}, x));
+    if (binary) t.Input(Floats({70001}, b));
+    const std::vector<float> want = t.Run1().values<float>();
+    std::unique_ptr<cpu::Kernel> k = t.Create();
+    ASSERT_TRUE(k->AliasesInput(0, 0));
+    std::vector<float> buf = x, other = b;
+    cpu::TensorRef in0{HETRUN_DTYPE_FLOAT32, {70001}, buf.data()};
+    cpu::TensorRef in1{HETRUN_DTYPE_FLOAT32, {70001}, other.data()};
+    std::vector<const cpu::TensorRef*> ins{&in0};
+    if (binary) ins.push_back(&in1);
+    cpu::TensorRef out{HETRUN_DTYPE_FLOAT32, {70001}, buf.data()};
+    k->Run(ins, {&out}, TestPool(2));
+    EXPECT_EQ(buf, want);
+  }
+  // A broadcast operand never aliases the output.
+  NodeTest t("Add");
+  t.Input(Floats({2, 3}, std::vector<float>(6))).Input(Floats({3}, std::vector<float>(3)));
+  std::unique_ptr<cpu::Kernel> k = t.Create();
+  EXPECT_TRUE(k->AliasesInput(0, 0));
+  EXPECT_FALSE(k->AliasesInput(0, 1));
+}
+
+}  // namespace
+}  // namespace hetrun::test

@@ -1,0 +1,102 @@
+// A compiled part: one Kernel per node plus what the executor needs to run them, copied out of the
+// graph view (which dies with the compile() call; only constant data pointers stay valid). Shapes
+// are resolved node by node at run time, so one executable serves every input shape the view
+// allows. Immutable after Compile(): concurrent runs keep all their state on their own stack.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "buffer.h"
+#include "device.h"
+#include "hetrun/plugin.h"
+#include "kernel.h"
+
+namespace hetrun::cpu {
+
+class Executable {
+ public:
+  // Throws plugin::Error; problems with a node are reported as "node 'name' (Op): why".
+  static std::shared_ptr<Executable> Compile(std::shared_ptr<Device> device,
+                                             const hetrun_graph_view& part);
+
+  // The arguments of one execute() call, checked against the part and copied, so the run does not
+  // depend on the caller's input array. Outputs keep a pointer to the caller's entry: the plugin
+  // fills it in for outputs it allocates.
+  struct BoundInput {
+    std::shared_ptr<Buffer> buffer;
+    uint64_t offset = 0;
+    hetrun_dtype_t dtype = HETRUN_DTYPE_UNDEFINED;
+    std::vector<int64_t> dims;
+  };
+  struct BoundOutput {
+    hetrun_tensor_arg* arg = nullptr;
+    std::shared_ptr<Buffer> buffer;  // null: the plugin allocates one once the shape is known
+    uint64_t offset = 0;
+    hetrun_dtype_t dtype = HETRUN_DTYPE_UNDEFINED;
+    std::vector<int64_t> dims;
+  };
+  struct RunArgs {
+    std::vector<BoundInput> inputs;
+    std::vector<BoundOutput> outputs;
+  };
+
+  // Validates execute()'s arguments (counts, buffers, dtypes, ranks, known dims, buffer bounds);
+  // throws plugin::Error(INVALID_ARGUMENT) naming the input or output at fault.
+  RunArgs BindArguments(const hetrun_tensor_arg* inputs, uint32_t num_inputs,
+                        hetrun_tensor_arg* outputs, uint32_t num_outputs) const;
+  // Runs the part on the calling thread (kernels use the device's pool). Throws plugin::Error.
+  void Run(const RunArgs& args) const;
+
+  const std::shared_ptr<Device>& device() const { return device_; }
+  // Peak bytes of intermediate tensors live at once in the most recent run that finished.
+  uint64_t last_peak_arena_bytes() const { return last_peak_arena_bytes_.load(); }
+
+ private:
+  class Runner;  // executable_run.cpp
+
+  enum class Source { kNone, kConstant, kPartInput, kNodeOutput };
+
+  struct Value {
+    std::string name;
+    hetrun_dtype_t dtype = HETRUN_DTYPE_UNDEFINED;
+    int32_t rank = -1;           // -1: unknown
+    std::vector<int64_t> dims;   // -1 entries: known only at run time
+    const void* data = nullptr;  // constants: the view's data, valid for our lifetime
+    uint64_t data_bytes = 0;
+    Source source = Source::kNone;
+    int32_t last_use = -1;     // index of the last node reading the value; -1: none
+    int32_t part_output = -1;  // first position in the part's outputs; -1: not an output
+  };
+
+  struct Node {
+    std::string description;       // "node 'conv_3' (Conv)"
+    std::vector<int32_t> inputs;   // value indices, -1 = omitted
+    std::vector<int32_t> outputs;  // value indices, -1 = omitted
+    std::unique_ptr<Kernel> kernel;
+    // Per output: the input slot whose memory the output may take over (in place), or -1.
+    std::vector<int32_t> in_place_input;
+  };
+
+  explicit Executable(std::shared_ptr<Device> device) : device_(std::move(device)) {}
+  void CopyValues(const hetrun_graph_view& part);
+  void BindPartInputs(const hetrun_graph_view& part);
+  void CreateNodes(const hetrun_graph_view& part);
+  void BindPartOutputs(const hetrun_graph_view& part);
+  void PlanInPlace();
+  void CheckConstant(const Value& value) const;
+
+  std::shared_ptr<Device> device_;
+  std::vector<Value> values_;
+  std::vector<Node> nodes_;
+  std::vector<int32_t> inputs_;   // value index per execute() input
+  std::vector<int32_t> outputs_;  // value index per execute() output
+  // The previous run's arena size: the next run reserves it in one piece.
+  mutable std::atomic<uint64_t> arena_size_hint_{0};
+  mutable std::atomic<uint64_t> last_peak_arena_bytes_{0};
+};
+
+}  // namespace hetrun::cpu

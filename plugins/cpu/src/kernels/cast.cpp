@@ -1,0 +1,181 @@
+// Cast between the numeric dtypes, bool and float16. Float-to-integer casts truncate toward zero
+// and saturate at the target's range (NaN gives 0) instead of invoking undefined behaviour.
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <string>
+
+#include "kernels/common.h"
+#include "kernels/dispatch.h"
+#include "kernels/registry.h"
+
+namespace hetrun::cpu {
+namespace {
+
+float HalfToFloat(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
+  uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff, bits;
+  if (exp == 0x1f) {
+    bits = sign | 0x7f800000 | (mant << 13);  // inf / NaN
+  } else if (exp != 0) {
+    bits = sign | ((exp + 112) << 23) | (mant << 13);
+  } else if (mant == 0) {
+    bits = sign;
+  } else {  // subnormal: normalise
+    exp = 113;
+    while (!(mant & 0x400)) {
+      mant <<= 1;
+      --exp;
+    }
+    bits = sign | (exp << 23) | ((mant & 0x3ff) << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+uint16_t FloatToHalf(float f) {  // round to nearest even
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  const uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000);
+  const uint32_t abs = x & 0x7fffffff;
+  if (abs >= 0x7f800000) return sign | (abs > 0x7f800000 ? 0x7e00 : 0x7c00);
+  if (abs >= 0x477ff000) return sign | 0x7c00;  // rounds past the largest half: inf
+  if (abs < 0x38800000) {                       // half subnormal or zero
+    if (abs < 0x33000000) return sign;
+    const uint32_t mant = (abs & 0x7fffff) | 0x800000;
+    const int shift = 126 - static_cast<int>(abs >> 23);  // 14..24
+    uint32_t v = mant >> shift;
+    const uint32_t rem = mant & ((1u << shift) - 1), half = 1u << (shift - 1);
+    if (rem > half || (rem == half && (v & 1))) ++v;
+    return static_cast<uint16_t>(sign | v);
+  }
+  uint32_t v = abs - 0x38000000;  // rebias exponent 127 -> 15
+  v += 0xfff + ((v >> 13) & 1);
+  return static_cast<uint16_t>(sign | (v >> 13));
+}
+
+float BFloat16ToFloat(uint16_t b) {
+  const uint32_t bits = static_cast<uint32_t>(b) << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+uint16_t FloatToBFloat16(float f) {  // round to nearest even; NaN stays NaN
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  if ((x & 0x7fffffff) > 0x7f800000) return static_cast<uint16_t>((x >> 16) | 0x40);
+  x += 0x7fff + ((x >> 16) & 1);
+  return static_cast<uint16_t>(x >> 16);
+}
+
+template <typename T>
+constexpr bool kIsHalfLike = std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>;
+
+template <typename From>
+double ToDouble(From v) {
+  if constexpr (std::is_same_v<From, Half>)
+    return HalfToFloat(v.bits);
+  else if constexpr (std::is_same_v<From, BFloat16>)
+    return BFloat16ToFloat(v.bits);
+  else if constexpr (std::is_same_v<From, Bool>)
+    return v.v ? 1.0 : 0.0;
+  else
+    return static_cast<double>(v);
+}
+
+template <typename To, typename From>
+To Convert(From v) {
+  if constexpr (std::is_same_v<To, From>) {
+    return v;
+  } else if constexpr (std::is_same_v<To, Bool>) {
+    return Bool{static_cast<uint8_t>(ToDouble(v) != 0.0)};
+  } else if constexpr (std::is_same_v<To, Half>) {
+    if constexpr (std::is_same_v<From, float>)
+      return Half{FloatToHalf(v)};
+    else
+      return Half{FloatToHalf(static_cast<float>(ToDouble(v)))};
+  } else if constexpr (std::is_same_v<To, BFloat16>) {
+    if constexpr (std::is_same_v<From, float>)
+      return BFloat16{FloatToBFloat16(v)};
+    else
+      return BFloat16{FloatToBFloat16(static_cast<float>(ToDouble(v)))};
+  } else if constexpr (std::is_floating_point_v<To>) {
+    if constexpr (kIsHalfLike<From> || std::is_same_v<From, Bool>)
+      return static_cast<To>(ToDouble(v));
+    else
+      return static_cast<To>(v);
+  } else if constexpr (std::is_floating_point_v<From> || kIsHalfLike<From>) {
+    const double d = ToDouble(v);
+    if (std::isnan(d)) return To(0);
+    if (d <= static_cast<double>(std::numeric_limits<To>::lowest()))
+      return std::numeric_limits<To>::lowest();
+    if (d >= static_cast<double>(std::numeric_limits<To>::max()))
+      return std::numeric_limits<To>::max();
+    return static_cast<To>(d);
+  } else if constexpr (std::is_same_v<From, Bool>) {
+    return static_cast<To>(v.v ? 1 : 0);
+  } else {
+    return static_cast<To>(v);  // integer to integer: wraps, like C and ONNX Runtime
+  }
+}
+
+#define HETRUN_CAST_TYPES                                                                        \
+  float, double, int8_t, uint8_t, int16_t, uint16_t, int32_t, uint32_t, int64_t, uint64_t, Bool, \
+      Half, BFloat16
+
+class CastKernel final : public Kernel {
+ public:
+  explicit CastKernel(const KernelBuildContext& ctx) : from_(ctx.input(0).dtype) {
+    if (std::string_view(OpName(ctx)) == "CastLike") {  // the target dtype is input 1's
+      RequireInput(ctx, 1, "target_type");
+      to_ = ctx.input(1).dtype;
+    } else {
+      const hetrun_attribute* to = plugin::FindAttr(ctx.node, "to");
+      if (!to || to->type != HETRUN_ATTR_INT)
+        ThrowUnimplemented("Cast: attribute 'to' is required");
+      to_ = static_cast<hetrun_dtype_t>(to->i);
+    }
+    for (hetrun_dtype_t t : {from_, to_})
+      if (!DTypeIn<HETRUN_CAST_TYPES>(t))
+        ThrowUnimplemented(std::string("Cast: dtype ") + plugin::DTypeName(t) + " not supported");
+  }
+  std::vector<OutputSpec> InferOutputs(const std::vector<const TensorRef*>& in) override {
+    return {OutputSpec{to_, in[0]->dims}};
+  }
+  void Run(const std::vector<const TensorRef*>& in, const std::vector<TensorRef*>& out,
+           ThreadPool& pool) override {
+    if (from_ == to_) {
+      CopyIfDistinct(*in[0], *out[0]);
+      return;
+    }
+    const int64_t n = in[0]->numel();
+    Dispatch<HETRUN_CAST_TYPES>(from_, "Cast", [&]<typename From>() {
+      Dispatch<HETRUN_CAST_TYPES>(to_, "Cast", [&]<typename To>() {
+        const From* x = in[0]->as<const From>();
+        To* y = out[0]->as<To>();
+        pool.ParallelFor(n, kElementwiseGrain, [&](int64_t s, int64_t e) {
+          for (int64_t i = s; i < e; ++i) y[i] = Convert<To>(x[i]);
+        });
+      });
+    });
+  }
+
+ private:
+  hetrun_dtype_t from_, to_;
+};
+
+std::unique_ptr<Kernel> MakeCast(const KernelBuildContext& c) {
+  return std::make_unique<CastKernel>(c);
+}
+
+}  // namespace
+
+void RegisterCastKernels(KernelTable& t) {
+  t.Add("Cast", MakeCast);
+  t.Add("CastLike", MakeCast);
+}
+
+}  // namespace hetrun::cpu

@@ -1,0 +1,302 @@
+// Conv (1-D and 2-D, float32): im2col fused into the packing of the GEMM's B operand, with the
+// weights packed once as the A operand (per group); 1x1 stride-1 convolutions pack the input
+// directly; depthwise convolutions (one input channel per group) use a direct loop; 3x3 stride-1
+// convolutions with constant weights use Winograd F(2x2, 3x3) (winograd.cpp).
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "kernels/common.h"
+#include "kernels/gemm.h"
+#include "kernels/registry.h"
+#include "kernels/spatial.h"
+#include "kernels/winograd.h"
+
+namespace hetrun::cpu {
+namespace {
+
+// 2-D view of the geometry (1-D convolutions have H = KH = OH = 1).
+struct Geometry2D {
+  int64_t H, W, OH, OW, KH, KW, SH, SW, DH, DW, PH, PW;
+};
+
+Geometry2D To2D(const WindowGeometry& g) {
+  if (g.in.size() == 1)
+    return {1, g.in[0],     1, g.out[0],      1, g.kernel[0],
+            1, g.stride[0], 1, g.dilation[0], 0, g.pad_begin[0]};
+  return {g.in[0],     g.in[1],     g.out[0],      g.out[1],      g.kernel[0],    g.kernel[1],
+          g.stride[0], g.stride[1], g.dilation[0], g.dilation[1], g.pad_begin[0], g.pad_begin[1]};
+}
+
+// Packs rows [k0, k0 + kc) of one image group's im2col matrix (rows: c, kh, kw; columns: output
+// pixels) for the column panels [p0, p1) straight into GEMM B panels of width nr: im2col fused
+// into the GEMM's packing, so the matrix is never materialised. Each im2col row is first built
+// contiguously in a small per-thread buffer (runs of input row copies), then cut into panels.
+void PackIm2colPanels(const float* x, const Geometry2D& g, int64_t k0, int64_t kc, int64_t p0,
+                      int64_t p1, int nr, float* dst) {
+  const int64_t N = g.OH * g.OW, plane = g.H * g.W, taps = g.KH * g.KW;
+  const int64_t col0 = p0 * nr, col1 = std::min(p1 * nr, N);
+  const int64_t width = (p1 - p0) * nr;
+  float* row = ThreadScratch(ScratchSlot::kConvPack, static_cast<size_t>(width));
+  std::fill(row + (col1 - col0), row + width, 0.0f);  // padding columns past N stay zero
+  int64_t c = k0 / taps, kh = (k0 % taps) / g.KW, kw = k0 % g.KW;
+  for (int64_t k = 0; k < kc; ++k) {
+    const float* xc = x + c * plane;
+    // Build the row: output pixels col0..col1, one output row (oh) at a time.
+    for (int64_t col = col0; col < col1;) {
+      const int64_t oh = col / g.OW, ow0 = col % g.OW;
+      const int64_t len = std::min(col1 - col, g.OW - ow0);
+      float* dr = row + (col - col0);
+      col += len;
+      const int64_t ih = oh * g.SH - g.PH + kh * g.DH;
+      if (ih < 0 || ih >= g.H) {
+        std::fill(dr, dr + len, 0.0f);
+        continue;
+      }
+      const float* src = xc + ih * g.W;
+      const int64_t iw0 = ow0 * g.SW - g.PW + kw * g.DW;  // input col of the run's first pixel
+      // Pixels whose input col lies in [0, W): lo <= j < hi (divisions only near the edges).
+      int64_t lo = 0, hi = len;
+      if (iw0 < 0 || iw0 + (len - 1) * g.SW >= g.W) {
+        lo = iw0 >= 0 ? 0 : (-iw0 + g.SW - 1) / g.SW;
+        hi = g.W - iw0 <= 0 ? 0 : (g.W - iw0 + g.SW - 1) / g.SW;
+        lo = std::min(lo, len);
+        hi = std::clamp(hi, lo, len);
+      }
+      std::fill(dr, dr + lo, 0.0f);
+      if (g.SW == 1)
+        std::memcpy(dr + lo, src + iw0 + lo, static_cast<size_t>(hi - lo) * sizeof(float));
+      else
+        for (int64_t j = lo; j < hi; ++j) dr[j] = src[iw0 + j * g.SW];
+      std::fill(dr + hi, dr + len, 0.0f);
+    }
+    // Cut it into the panels' k-th rows.
+    for (int64_t p = p0; p < p1; ++p) {
+      const float* r = row + (p - p0) * nr;
+      float* d = dst + ((p - p0) * kc + k) * nr;
+      for (int j = 0; j < nr; ++j) d[j] = r[j];
+    }
+    if (++kw == g.KW) {
+      kw = 0;
+      if (++kh == g.KH) {
+        kh = 0;
+        ++c;
+      }
+    }
+  }
+}
+
+// Depthwise: output channel m reads input channel m / multiplier only.
+void DepthwiseConv(const float* x, const float* w, const float* bias, float* y, int64_t batch,
+                   int64_t channels, int64_t multiplier, const Geometry2D& g, ThreadPool& pool) {
+  const int64_t M = channels * multiplier;
+  const int64_t taps = g.KH * g.KW;
+  pool.ParallelFor(batch * M, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, g.OH * g.OW)),
+                   [&](int64_t b0, int64_t b1) {
+                     for (int64_t bm = b0; bm < b1; ++bm) {
+                       const int64_t n = bm / M, m = bm % M, c = m / multiplier;
+                       const float* xc = x + (n * channels + c) * g.H * g.W;
+                       const float* wm = w + m * taps;
+                       float* ym = y + bm * g.OH * g.OW;
+                       const float b = bias ? bias[m] : 0.0f;
+                       for (int64_t oh = 0; oh < g.OH; ++oh) {
+                         float* yr = ym + oh * g.OW;
+                         std::fill(yr, yr + g.OW, b);
+                         for (int64_t kh = 0; kh < g.KH; ++kh) {
+                           const int64_t ih = oh * g.SH - g.PH + kh * g.DH;
+                           if (ih < 0 || ih >= g.H) continue;
+                           const float* xr = xc + ih * g.W;
+                           for (int64_t kw = 0; kw < g.KW; ++kw) {
+                             const float wv = wm[kh * g.KW + kw];
+                             const int64_t off = kw * g.DW - g.PW;  // iw = ow * SW + off
+                             const int64_t lo = off >= 0 ? 0 : (-off + g.SW - 1) / g.SW;
+                             const int64_t hi =
+                                 std::min(g.OW, g.W - off <= 0 ? 0 : (g.W - off + g.SW - 1) / g.SW);
+                             if (g.SW == 1) {
+                               const float* xs = xr + off;
+                               for (int64_t ow = lo; ow < hi; ++ow) yr[ow] += wv * xs[ow];
+                             } else {
+                               for (int64_t ow = lo; ow < hi; ++ow)
+                                 yr[ow] += wv * xr[ow * g.SW + off];
+                             }
+                           }
+                         }
+                       }
+                     }
+                   });
+}
+
+class ConvKernel final : public Kernel {
+ public:
+  explicit ConvKernel(const KernelBuildContext& ctx) : attrs_(ReadWindowAttrs(ctx.node)) {
+    for (size_t i = 0; i < 3; ++i)
+      if (ctx.has_input(i))
+        RequireDType("Conv", ctx.input(i).dtype, {HETRUN_DTYPE_FLOAT32}, "float32 only");
+    group_ = plugin::AttrInt(ctx.node, "group", 1);
+    if (group_ < 1) ThrowUnimplemented("Conv: group must be >= 1");
+    const hetrun_value& w = ctx.input(1);
+    const int32_t rank = w.rank >= 0 ? w.rank : ctx.input(0).rank;
+    if (rank >= 0 && (rank < 3 || rank > 4))
+      ThrowUnimplemented("Conv: only 1-D and 2-D convolutions are supported (rank " +
+                         std::to_string(rank) + ")");
+    // Pack constant weights once: per group, an (M/group) x (C/group * kernel) A operand.
+    if ((w.flags & HETRUN_VALUE_CONSTANT) && w.data && StaticNumel(w) > 0 &&
+        w.dims[0] % group_ == 0) {
+      const int64_t M = w.dims[0], Cg = w.dims[1];
+      weights_data_ = w.data;
+      const float* pw = static_cast<const float*>(w.data);
+      if (WinogradApplies(w) && WinogradConv3x3::Worthwhile(M, Cg)) {
+        winograd_ = std::make_unique<WinogradConv3x3>(pw, M, Cg);
+      } else if (!(Cg == 1 && group_ > 1)) {
+        const int64_t Mg = M / group_, K = StaticNumel(w) / M;
+        for (int64_t gi = 0; gi < group_; ++gi)
+          packed_.push_back(PackAOwned(false, Mg, K, pw + gi * Mg * K, K));
+      }
+    }
+  }
+
+  std::vector<OutputSpec> InferOutputs(const std::vector<const TensorRef*>& in) override {
+    const Shape s = Resolve(in);
+    std::vector<int64_t> out{s.batch, s.M};
+    out.insert(out.end(), s.geo.out.begin(), s.geo.out.end());
+    return {OutputSpec{HETRUN_DTYPE_FLOAT32, out}};
+  }
+
+  void Run(const std::vector<const TensorRef*>& in, const std::vector<TensorRef*>& out,
+           ThreadPool& pool) override {
+    const Shape s = Resolve(in);
+    const Geometry2D g = To2D(s.geo);
+    const float* x = in[0]->as<const float>();
+    const float* w = in[1]->as<const float>();
+    const float* bias = in.size() > 2 && in[2] ? in[2]->as<const float>() : nullptr;
+    float* y = out[0]->as<float>();
+    const int64_t Cg = s.C / group_, Mg = s.M / group_;
+    if (NumElements(out[0]->dims) == 0) return;
+    if (Cg == 1 && group_ > 1) {
+      DepthwiseConv(x, w, bias, y, s.batch, s.C, Mg, g, pool);
+      return;
+    }
+    const int64_t K = Cg * g.KH * g.KW, P = g.OH * g.OW;
+    if (winograd_ && in[1]->data == weights_data_ && s.geo.in.size() == 2 && g.SH == 1 &&
+        g.SW == 1) {
+      for (int64_t n = 0; n < s.batch; ++n)
+        winograd_->Run(x + n * s.C * g.H * g.W, g.H, g.W, g.PH, g.PW, g.OH, g.OW, bias,
+                       y + n * s.M * P, pool);
+      return;
+    }
+    const bool pointwise = g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.PH == 0 &&
+                           g.PW == 0 && s.geo.pad_end.back() == 0 &&
+                           (s.geo.pad_end.size() < 2 || s.geo.pad_end[0] == 0);
+    const bool use_packed = !packed_.empty() && in[1]->data == weights_data_;
+    const int nr = ActiveGemmBlocking().nr;
+    for (int64_t n = 0; n < s.batch; ++n) {
+      for (int64_t gi = 0; gi < group_; ++gi) {
+        const float* xg = x + (n * s.C + gi * Cg) * g.H * g.W;
+        float* yg = y + (n * s.M + gi * Mg) * P;
+        PackBPanelsFn pack;
+        if (pointwise)
+          pack = [&](int64_t k0, int64_t kc, int64_t p0, int64_t p1, float* dst) {
+            PackBPanelsFromMatrix(false, xg, P, P, k0, kc, p0, p1, dst);
+          };
+        else
+          pack = [&](int64_t k0, int64_t kc, int64_t p0, int64_t p1, float* dst) {
+            PackIm2colPanels(xg, g, k0, kc, p0, p1, nr, dst);
+          };
+        PackedMatrix a;
+        if (use_packed) {
+          a = packed_[static_cast<size_t>(gi)].view;
+        } else {
+          float* adst = ThreadScratch(
+              ScratchSlot::kGemmA,
+              static_cast<size_t>(PackedMatrix::FloatsFor(Mg, K, ActiveGemmBlocking().mr)) + 1);
+          a = PackA(false, Mg, K, w + gi * Mg * K, K, adst, &pool);
+        }
+        float beta = 0.0f;
+        if (bias) {
+          for (int64_t m = 0; m < Mg; ++m)
+            std::fill(yg + m * P, yg + (m + 1) * P, bias[gi * Mg + m]);
+          beta = 1.0f;
+        }
+        GemmPackedA(a, P, pack, 1.0f, beta, yg, P, pool);
+      }
+    }
+  }
+
+ private:
+  struct Shape {
+    int64_t batch, C, M;
+    WindowGeometry geo;
+  };
+
+  Shape Resolve(const std::vector<const TensorRef*>& in) const {
+    const auto &xd = in[0]->dims, &wd = in[1]->dims;
+    if (xd.size() < 3 || xd.size() > 4 || wd.size() != xd.size())
+      ThrowInvalid("Conv: X " + DimsToString(xd) + " and W " + DimsToString(wd) +
+                   " must both be rank 3 or 4");
+    Shape s{xd[0], xd[1], wd[0], {}};
+    if (s.C != wd[1] * group_)
+      ThrowInvalid("Conv: X has " + std::to_string(s.C) + " channels, W expects " +
+                   std::to_string(wd[1]) + " x group " + std::to_string(group_));
+    if (s.M % group_ != 0)
+      ThrowInvalid("Conv: " + std::to_string(s.M) + " output channels not divisible by group " +
+                   std::to_string(group_));
+    if (in.size() > 2 && in[2] && NumElements(in[2]->dims) != s.M)
+      ThrowInvalid("Conv: bias has " + std::to_string(NumElements(in[2]->dims)) +
+                   " elements, expected " + std::to_string(s.M));
+    WindowAttrs a = attrs_;
+    const std::vector<int64_t> kernel(wd.begin() + 2, wd.end());
+    if (!a.kernel.empty() && a.kernel != kernel)
+      ThrowInvalid("Conv: kernel_shape " + DimsToString(a.kernel) + " differs from W's " +
+                   DimsToString(kernel));
+    a.kernel = kernel;
+    s.geo = ResolveWindow(a, std::vector<int64_t>(xd.begin() + 2, xd.end()));
+    return s;
+  }
+
+  // 3x3, undilated, ungrouped, stride 1 (auto_pad only changes the pads, which Winograd takes).
+  bool WinogradApplies(const hetrun_value& w) const {
+    auto all_one = [](const std::vector<int64_t>& v) {
+      return std::all_of(v.begin(), v.end(), [](int64_t e) { return e == 1; });
+    };
+    return group_ == 1 && w.rank == 4 && w.dims[2] == 3 && w.dims[3] == 3 &&
+           all_one(attrs_.strides) && all_one(attrs_.dilations);
+  }
+
+  WindowAttrs attrs_;
+  int64_t group_ = 1;
+  std::unique_ptr<WinogradConv3x3> winograd_;
+  const void* weights_data_ = nullptr;
+  std::vector<OwnedPackedMatrix> packed_;
+};
+
+std::unique_ptr<Kernel> MakeConv(const KernelBuildContext& ctx) {
+  return std::make_unique<ConvKernel>(ctx);
+}
+
+double ConvCost(const KernelBuildContext& ctx, const CostModel& model) {
+  // flops = 2 * |Y| * |W| / M. |Y| from the output's static dims, or when those are unknown from
+  // X's: N * M * (spatial size / stride product).
+  const hetrun_value &x = ctx.input(0), &w = ctx.input(1);
+  const double M = w.rank > 0 && w.dims[0] > 0 ? static_cast<double>(w.dims[0]) : 1.0;
+  double y = ctx.has_output(0) && StaticNumel(ctx.output(0)) > 0
+                 ? static_cast<double>(StaticNumel(ctx.output(0)))
+                 : 0.0;
+  if (y == 0.0) {
+    const double C = x.rank > 1 && x.dims[1] > 0 ? static_cast<double>(x.dims[1]) : 1.0;
+    double stride = 1;
+    for (int64_t s : plugin::AttrInts(ctx.node, "strides")) stride *= static_cast<double>(s);
+    y = StaticBytes(x) / 4 / C * M / stride;
+  }
+  const double per_out = StaticBytes(w) / 4 / M;
+  const double eff = (w.rank > 1 && w.dims[1] == 1) ? 0.15 : 0.6;  // depthwise is memory bound
+  return ComputeCostUs(2.0 * y * per_out, eff, model) + MemoryBoundCostUs(ctx, model);
+}
+
+}  // namespace
+
+void RegisterConvKernels(KernelTable& t) {
+  t.Add("Conv", MakeConv, ConvCost, 2);
+}
+
+}  // namespace hetrun::cpu

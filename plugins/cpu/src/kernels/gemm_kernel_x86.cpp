@@ -1,0 +1,114 @@
+// AVX-512 and AVX2+FMA GEMM micro-kernels. Compiled with per-function target attributes, so the
+// plugin still runs on any x86-64; gemm.cpp picks one after checking the CPU's features.
+#include "kernels/gemm_microkernel.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+
+namespace hetrun::cpu {
+namespace {
+
+// 8 x 32 tile: 16 zmm accumulators, two B vectors per k, A broadcast from memory.
+__attribute__((target("avx512f"))) void MicroAvx512(int64_t kc, const float* a, const float* b,
+                                                    float* c, int64_t ldc, float alpha,
+                                                    bool accumulate) {
+  constexpr int MR = 8;
+  __m512 acc[MR][2];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m512 b0 = _mm512_loadu_ps(b);
+    const __m512 b1 = _mm512_loadu_ps(b + 16);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+      const __m512 ai = _mm512_set1_ps(a[i]);
+      acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
+      acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+    }
+    a += MR;
+    b += 32;
+  }
+  const __m512 va = _mm512_set1_ps(alpha);
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i) {
+    float* ci = c + i * ldc;
+    __m512 r0 = acc[i][0], r1 = acc[i][1];
+    if (alpha != 1.0f) {
+      r0 = _mm512_mul_ps(r0, va);
+      r1 = _mm512_mul_ps(r1, va);
+    }
+    if (accumulate) {
+      r0 = _mm512_add_ps(r0, _mm512_loadu_ps(ci));
+      r1 = _mm512_add_ps(r1, _mm512_loadu_ps(ci + 16));
+    }
+    _mm512_storeu_ps(ci, r0);
+    _mm512_storeu_ps(ci + 16, r1);
+  }
+}
+
+// 6 x 16 tile: 12 ymm accumulators, two B vectors per k.
+__attribute__((target("avx2,fma"))) void MicroAvx2(int64_t kc, const float* a, const float* b,
+                                                   float* c, int64_t ldc, float alpha,
+                                                   bool accumulate) {
+  constexpr int MR = 6;
+  __m256 acc[MR][2];
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m256 b0 = _mm256_loadu_ps(b);
+    const __m256 b1 = _mm256_loadu_ps(b + 8);
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; ++i) {
+      const __m256 ai = _mm256_broadcast_ss(a + i);
+      acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
+      acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
+    }
+    a += MR;
+    b += 16;
+  }
+  const __m256 va = _mm256_set1_ps(alpha);
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; ++i) {
+    float* ci = c + i * ldc;
+    __m256 r0 = acc[i][0], r1 = acc[i][1];
+    if (alpha != 1.0f) {
+      r0 = _mm256_mul_ps(r0, va);
+      r1 = _mm256_mul_ps(r1, va);
+    }
+    if (accumulate) {
+      r0 = _mm256_add_ps(r0, _mm256_loadu_ps(ci));
+      r1 = _mm256_add_ps(r1, _mm256_loadu_ps(ci + 8));
+    }
+    _mm256_storeu_ps(ci, r0);
+    _mm256_storeu_ps(ci + 8, r1);
+  }
+}
+
+}  // namespace
+
+const GemmIsa* GemmIsaAvx512() {
+  static const GemmIsa isa{{8, 32, 256, 128, 4096, "avx512f"}, MicroAvx512};
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") ? &isa : nullptr;
+}
+
+const GemmIsa* GemmIsaAvx2() {
+  static const GemmIsa isa{{6, 16, 256, 144, 4096, "avx2"}, MicroAvx2};
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? &isa : nullptr;
+}
+
+}  // namespace hetrun::cpu
+
+#else
+
+namespace hetrun::cpu {
+const GemmIsa* GemmIsaAvx512() {
+  return nullptr;
+}
+const GemmIsa* GemmIsaAvx2() {
+  return nullptr;
+}
+}  // namespace hetrun::cpu
+
+#endif
