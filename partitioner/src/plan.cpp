@@ -21,7 +21,8 @@ Status VerifyPlan(const core::Graph& graph, const Plan& plan) {
     }
   }
   for (size_t i = 0; i < n; ++i)
-    if (part_of[i] == -1) return InternalError("plan: node '" + graph.nodes[i].name + "' is in no part");
+    if (part_of[i] == -1)
+      return InternalError("plan: node '" + graph.nodes[i].name + "' is in no part");
 
   // Every edge must go from a part to the same or a later part in the listed order. That makes the
   // listed order a topological order of the part graph, which proves it acyclic; and since a path
@@ -33,7 +34,8 @@ Status VerifyPlan(const core::Graph& graph, const Plan& plan) {
       if (producer < 0) continue;
       if (part_of[producer] > part_of[i])
         return InternalError("plan: node '" + graph.nodes[i].name + "' (part " +
-                             std::to_string(part_of[i]) + ") reads a value produced later, in part " +
+                             std::to_string(part_of[i]) +
+                             ") reads a value produced later, in part " +
                              std::to_string(part_of[producer]) + ": the part graph has a cycle");
     }
   }

@@ -14,7 +14,8 @@ Result<Plan> PartitionByPriority(const core::Graph& graph, const std::vector<std
   int unsupported_count = 0;
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
     for (size_t d = 0; d < devices.size(); ++d) {
-      if (answers[d].size() != graph.nodes.size()) return InternalError("capability table size mismatch");
+      if (answers[d].size() != graph.nodes.size())
+        return InternalError("capability table size mismatch");
       if (answers[d][n].supported) {
         plan.node_device[n] = static_cast<int>(d);
         break;

@@ -35,9 +35,13 @@ const hetrun_host_services kServices = {
 
 }  // namespace
 
-const hetrun_host_services* HostServices() { return &kServices; }
+const hetrun_host_services* HostServices() {
+  return &kServices;
+}
 
-void SetPluginLogLevel(hetrun_log_level_t level) { g_log_level.store(level); }
+void SetPluginLogLevel(hetrun_log_level_t level) {
+  g_log_level.store(level);
+}
 
 Status TakeStatus(hetrun_status_t status, const std::string& context) {
   if (status == nullptr) return Status::Ok();
@@ -46,7 +50,8 @@ Status TakeStatus(hetrun_status_t status, const std::string& context) {
   delete status;
   if (code == HETRUN_STATUS_OK || code > HETRUN_STATUS_INTERNAL) code = HETRUN_STATUS_INTERNAL;
   if (message.empty()) message = StatusCodeName(static_cast<StatusCode>(code));
-  return Status(static_cast<StatusCode>(code), context.empty() ? message : context + ": " + message);
+  return Status(static_cast<StatusCode>(code),
+                context.empty() ? message : context + ": " + message);
 }
 
 }  // namespace hetrun::plugin_api

@@ -33,8 +33,8 @@ std::string PluginRegistry::DefaultPluginDir() {
   fs::path object = fs::canonical(fs::path(info.dli_fname), ec);
   if (ec) return {};
   fs::path dir = object.parent_path();
-  for (const fs::path& candidate : {dir.parent_path() / "lib" / "hetrun" / "plugins",
-                                    dir / "hetrun" / "plugins"}) {
+  for (const fs::path& candidate :
+       {dir.parent_path() / "lib" / "hetrun" / "plugins", dir / "hetrun" / "plugins"}) {
     if (fs::is_directory(candidate, ec)) return candidate.string();
   }
   return (dir.parent_path() / "lib" / "hetrun" / "plugins").string();

@@ -70,7 +70,8 @@ Result<std::unique_ptr<Device>> Device::Open(plugin_api::PluginLibrary& plugin, 
       if (r != nullptr) why = std::string(" (") + r + ")";
     }
     return NotFound("device '" + display_name + "': plugin '" + plugin.name() + "' has " +
-                    std::to_string(count) + " device(s)" + why + "; run 'hetrun devices' to list them");
+                    std::to_string(count) + " device(s)" + why +
+                    "; run 'hetrun devices' to list them");
   }
   std::unique_ptr<Device> device(new Device(plugin));
   device->display_name_ = display_name;
@@ -79,8 +80,8 @@ Result<std::unique_ptr<Device>> Device::Open(plugin_api::PluginLibrary& plugin, 
   options.struct_size = sizeof(options);
   options.threads = threads;
   hetrun_device_t handle = nullptr;
-  HETRUN_RETURN_IF_ERROR(device->Check(plugin.table().device_open(plugin.self(), index, &options, &handle),
-                                       "open"));
+  HETRUN_RETURN_IF_ERROR(
+      device->Check(plugin.table().device_open(plugin.self(), index, &options, &handle), "open"));
   device->handle_ = handle;
   return device;
 }
@@ -106,9 +107,9 @@ DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& o) noexcept {
 Result<DeviceBuffer> DeviceBuffer::Allocate(const Device& device, uint64_t bytes) {
   hetrun_buffer_t buffer = nullptr;
   // Zero-byte tensors still get a real buffer so every argument has a valid handle.
-  HETRUN_RETURN_IF_ERROR(device.Check(
-      device.api().buffer_alloc(device.handle(), bytes == 0 ? 1 : bytes, &buffer),
-      "allocate " + std::to_string(bytes) + " bytes"));
+  HETRUN_RETURN_IF_ERROR(
+      device.Check(device.api().buffer_alloc(device.handle(), bytes == 0 ? 1 : bytes, &buffer),
+                   "allocate " + std::to_string(bytes) + " bytes"));
   return DeviceBuffer(&device, buffer);
 }
 

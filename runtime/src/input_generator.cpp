@@ -14,9 +14,10 @@ Result<core::Tensor> SeededInputGenerator::Make(
     dims = it->second;
   } else {
     if (!info.shape.rank_known)
-      return InvalidArgument("input '" + info.name + "' has unknown rank: give --shape " + info.name +
-                             "=DIMS or --input " + info.name + "=FILE");
-    for (const core::Dim& d : info.shape.dims) dims.push_back(d.known() && d.value > 0 ? d.value : 1);
+      return InvalidArgument("input '" + info.name + "' has unknown rank: give --shape " +
+                             info.name + "=DIMS or --input " + info.name + "=FILE");
+    for (const core::Dim& d : info.shape.dims)
+      dims.push_back(d.known() && d.value > 0 ? d.value : 1);
   }
   HETRUN_ASSIGN_OR_RETURN(core::Tensor t, core::Tensor::Create(info.dtype, dims));
   switch (info.dtype) {
@@ -30,13 +31,15 @@ Result<core::Tensor> SeededInputGenerator::Make(
       for (int64_t i = 0; i < t.element_count(); ++i) p[i] = Next();
       break;
     }
-    case core::DType::kInt64: case core::DType::kInt32: case core::DType::kBool:
-    case core::DType::kUInt8: case core::DType::kInt8:
-      break;  // zeros, as the peer does
+    case core::DType::kInt64:
+    case core::DType::kInt32:
+    case core::DType::kBool:
+    case core::DType::kUInt8:
+    case core::DType::kInt8: break;  // zeros, as the peer does
     default:
       return Unimplemented("input '" + info.name + "': no default data for dtype " +
-                           std::string(core::DTypeName(info.dtype)) + "; give --input " + info.name +
-                           "=FILE");
+                           std::string(core::DTypeName(info.dtype)) + "; give --input " +
+                           info.name + "=FILE");
   }
   return t;
 }

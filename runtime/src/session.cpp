@@ -11,7 +11,8 @@ namespace hetrun::runtime {
 namespace {
 
 double MsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
 }
 
 }  // namespace
@@ -77,8 +78,9 @@ Status Session::Compile(const SessionOptions& options) {
     const Device& device = *devices_[d];
     std::vector<hetrun_node_support> support(graph_.nodes.size());
     for (hetrun_node_support& s : support) s.struct_size = sizeof(s);
-    HETRUN_RETURN_IF_ERROR(device.Check(
-        device.api().query_support(device.handle(), whole->view(), support.data()), "query_support"));
+    HETRUN_RETURN_IF_ERROR(
+        device.Check(device.api().query_support(device.handle(), whole->view(), support.data()),
+                     "query_support"));
     answers[d].resize(graph_.nodes.size());
     for (size_t n = 0; n < support.size(); ++n) {
       support[n].reason[sizeof(support[n].reason) - 1] = '\0';  // never trust a plugin's string
@@ -134,7 +136,8 @@ Status Session::CheckInput(const IoInfo& info, const core::Tensor& tensor) const
   return Status::Ok();
 }
 
-Status Session::RunPart(const CompiledPart& part, std::map<core::ValueId, core::Tensor>& env) const {
+Status Session::RunPart(const CompiledPart& part,
+                        std::map<core::ValueId, core::Tensor>& env) const {
   const Device& device = *part.device;
   const std::string where = "part " + std::to_string(part.index);
   std::vector<DeviceBuffer> buffers;
@@ -185,10 +188,10 @@ Status Session::RunPart(const CompiledPart& part, std::map<core::ValueId, core::
     HETRUN_ASSIGN_OR_RETURN(core::Tensor t,
                             core::Tensor::Create(static_cast<core::DType>(arg.dtype), dims));
     if (t.byte_size() > 0)
-      HETRUN_RETURN_IF_ERROR(device.Check(
-          device.api().buffer_read(device.handle(), arg.buffer, arg.offset, t.mutable_data(),
-                                   t.byte_size()),
-          where + ": read output '" + name + "'"));
+      HETRUN_RETURN_IF_ERROR(
+          device.Check(device.api().buffer_read(device.handle(), arg.buffer, arg.offset,
+                                                t.mutable_data(), t.byte_size()),
+                       where + ": read output '" + name + "'"));
     env[part.outputs[o]] = std::move(t);
   }
   return Status::Ok();

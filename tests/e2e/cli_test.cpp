@@ -29,7 +29,8 @@ CommandResult RunHetrun(const std::string& args) {
   const fs::path dir = fs::path(HETRUN_BINARY_DIR) / "cli_test_tmp";
   fs::create_directories(dir);
   const std::string tag = std::to_string(getpid()) + "_" + std::to_string(counter++);
-  const std::string out_file = (dir / ("out_" + tag)).string(), err_file = (dir / ("err_" + tag)).string();
+  const std::string out_file = (dir / ("out_" + tag)).string(),
+                    err_file = (dir / ("err_" + tag)).string();
   const std::string cmd = std::string(HETRUN_BINARY_DIR) + "/bin/hetrun " + args + " >" + out_file +
                           " 2>" + err_file + " </dev/null";
   int status = std::system(cmd.c_str());
@@ -44,9 +45,13 @@ CommandResult RunHetrun(const std::string& args) {
   return r;
 }
 
-size_t LineCount(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+size_t LineCount(const std::string& s) {
+  return static_cast<size_t>(std::count(s.begin(), s.end(), '\n'));
+}
 
-std::string BadModel(const std::string& name) { return std::string(HETRUN_E2E_DIR) + "/bad/" + name; }
+std::string BadModel(const std::string& name) {
+  return std::string(HETRUN_E2E_DIR) + "/bad/" + name;
+}
 
 TEST(Cli, DevicesListsTheCpuPlugin) {
   CommandResult r = RunHetrun("devices");
@@ -67,9 +72,10 @@ TEST(Cli, PpocrOutputsMatchOnnxRuntime) {
   const fs::path out_dir = fs::path(HETRUN_BINARY_DIR) / "cli_test_tmp" / "ppocr_out";
   fs::remove_all(out_dir);
   const fs::path report = out_dir.string() + ".json";
-  CommandResult r = RunHetrun("--devices cpu " + c.model + " --shape x=1x3x48x192 --input x=" +
-                              c.ref_dir + "/input_x.npy --output-dir " + out_dir.string() +
-                              " --report-json " + report.string() + " --iterations 3");
+  CommandResult r =
+      RunHetrun("--devices cpu " + c.model + " --shape x=1x3x48x192 --input x=" + c.ref_dir +
+                "/input_x.npy --output-dir " + out_dir.string() + " --report-json " +
+                report.string() + " --iterations 3");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   int compared = 0;
   for (const fs::directory_entry& e : fs::directory_iterator(out_dir)) {
@@ -84,9 +90,11 @@ TEST(Cli, PpocrOutputsMatchOnnxRuntime) {
 
   std::ifstream in(report);
   nlohmann::json j = nlohmann::json::parse(in);
-  for (const char* key : {"model", "devices", "parts", "compile_ms", "latency_ms", "iterations", "outputs"})
+  for (const char* key :
+       {"model", "devices", "parts", "compile_ms", "latency_ms", "iterations", "outputs"})
     EXPECT_TRUE(j.contains(key)) << key;
-  for (const char* key : {"min", "median", "mean", "p90", "max"}) EXPECT_TRUE(j["latency_ms"].contains(key)) << key;
+  for (const char* key : {"min", "median", "mean", "p90", "max"})
+    EXPECT_TRUE(j["latency_ms"].contains(key)) << key;
   EXPECT_EQ(j["iterations"], 3);
   EXPECT_EQ(j["parts"], 1);
   EXPECT_EQ(j["devices"][0], "cpu");
@@ -125,13 +133,15 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"cycle", BadModel("cycle.onnx"), "cycle", 1},
         BadCase{"bad_shapes", BadModel("bad_shapes.onnx"), "shape", 1},
         BadCase{"missing_file", "/nonexistent/model.onnx", "/nonexistent/model.onnx", 1},
-        BadCase{"missing_plugin", "--devices nosuchdevice " HETRUN_SOURCE_DIR "/models/tiny_cnn.onnx",
+        BadCase{"missing_plugin",
+                "--devices nosuchdevice " HETRUN_SOURCE_DIR "/models/tiny_cnn.onnx",
                 "no plugin 'nosuchdevice'", 1},
         BadCase{"bad_device_index", "--devices cpu:3 " HETRUN_SOURCE_DIR "/models/tiny_cnn.onnx",
                 "has 1 device", 1},
         BadCase{"wrong_input_name", HETRUN_SOURCE_DIR "/models/tiny_cnn.onnx --input nope=x.npy",
                 "no input 'nope'", 1},
-        BadCase{"missing_input_file", HETRUN_SOURCE_DIR "/models/tiny_cnn.onnx --input image=/nonexistent.npy",
+        BadCase{"missing_input_file",
+                HETRUN_SOURCE_DIR "/models/tiny_cnn.onnx --input image=/nonexistent.npy",
                 "/nonexistent.npy", 1},
         BadCase{"unknown_option", "--frobnicate " HETRUN_SOURCE_DIR "/models/tiny_cnn.onnx",
                 "unknown option '--frobnicate'", 2},

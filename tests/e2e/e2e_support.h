@@ -1,4 +1,5 @@
-// Shared helpers of the end-to-end tests: where the ONNX Runtime references live and how to read them.
+// Shared helpers of the end-to-end tests: where the ONNX Runtime references live and how to read
+// them.
 #pragma once
 
 #include <filesystem>

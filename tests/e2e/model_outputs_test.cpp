@@ -39,7 +39,8 @@ TEST_P(ModelOutputsTest, MatchesOnnxRuntime) {
   ASSERT_EQ(outputs->size(), (*session)->outputs().size());
   for (size_t i = 0; i < outputs->size(); ++i) {
     const std::string& name = (*session)->outputs()[i].name;
-    Result<core::Tensor> expected = core::ReadNpy(c.ref_dir + "/" + SanitizedFileName(name) + ".npy");
+    Result<core::Tensor> expected =
+        core::ReadNpy(c.ref_dir + "/" + SanitizedFileName(name) + ".npy");
     ASSERT_TRUE(expected.ok()) << expected.status().message();
     CompareResult r = CompareTensors((*outputs)[i], *expected, 1e-4, 1e-5);
     EXPECT_TRUE(r.ok) << c.name << " output '" << name << "': " << r.message;
@@ -63,20 +64,28 @@ TEST(SessionConcurrency, ConcurrentRunsAgree) {
   ASSERT_TRUE(cases.count("transformer"));
   const ReferenceCase& c = cases.at("transformer");
   std::map<std::string, core::Tensor> inputs;
-  for (const auto& [name, file] : ReadReferenceInputs(c.ref_dir)) inputs[name] = *core::ReadNpy(file);
+  for (const auto& [name, file] : ReadReferenceInputs(c.ref_dir))
+    inputs[name] = *core::ReadNpy(file);
   auto session = runtime::Session::Create(c.model, {});
   ASSERT_TRUE(session.ok()) << session.status().message();
   const std::string out_name = (*session)->outputs()[0].name;
-  const core::Tensor expected = *core::ReadNpy(c.ref_dir + "/" + SanitizedFileName(out_name) + ".npy");
+  const core::Tensor expected =
+      *core::ReadNpy(c.ref_dir + "/" + SanitizedFileName(out_name) + ".npy");
   std::vector<std::thread> threads;
   std::vector<std::string> failures(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 3; ++i) {
         auto out = (*session)->Run(inputs);
-        if (!out.ok()) { failures[t] = out.status().message(); return; }
+        if (!out.ok()) {
+          failures[t] = out.status().message();
+          return;
+        }
         CompareResult r = CompareTensors((*out)[0], expected, 1e-4, 1e-5);
-        if (!r.ok) { failures[t] = r.message; return; }
+        if (!r.ok) {
+          failures[t] = r.message;
+          return;
+        }
       }
     });
   }

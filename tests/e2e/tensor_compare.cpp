@@ -19,7 +19,8 @@ CompareResult CompareFloat(const T* a, const T* e, int64_t n, double rtol, doubl
     const double excess = diff - (atol + rtol * std::fabs(y));
     if (!(excess <= 0)) {
       ++bad;
-      if (worst < 0 || excess > worst_excess || std::isnan(excess)) worst = i, worst_excess = excess;
+      if (worst < 0 || excess > worst_excess || std::isnan(excess))
+        worst = i, worst_excess = excess;
     }
   }
   std::ostringstream m;
@@ -51,10 +52,10 @@ CompareResult CompareTensors(const core::Tensor& actual, const core::Tensor& exp
       return CompareFloat(actual.data_as<float>(), expected.data_as<float>(), n, rtol, atol);
     case core::DType::kFloat64:
       return CompareFloat(actual.data_as<double>(), expected.data_as<double>(), n, rtol, atol);
-    case core::DType::kString:
-      return {actual.strings() == expected.strings(), "string contents"};
+    case core::DType::kString: return {actual.strings() == expected.strings(), "string contents"};
     default:
-      if (std::memcmp(actual.data(), expected.data(), actual.byte_size()) == 0) return {true, "exact"};
+      if (std::memcmp(actual.data(), expected.data(), actual.byte_size()) == 0)
+        return {true, "exact"};
       return {false, "integer/bool contents differ"};
   }
 }

@@ -16,7 +16,8 @@ Graph Chain(int n) {
   core::ValueId prev = g.AddValue({"x", core::DType::kFloat32, core::Shape::Of({4}), nullptr, -1});
   g.inputs.push_back(prev);
   for (int i = 0; i < n; ++i) {
-    core::ValueId out = g.AddValue({"v" + std::to_string(i), core::DType::kFloat32, core::Shape::Of({4}), nullptr, -1});
+    core::ValueId out = g.AddValue(
+        {"v" + std::to_string(i), core::DType::kFloat32, core::Shape::Of({4}), nullptr, -1});
     core::Node node;
     node.name = "n" + std::to_string(i);
     node.op_type = "Relu";
@@ -54,7 +55,8 @@ TEST(PriorityPartitioner, UnsupportedNodesAreNamedWithEachDevicesReason) {
   Result<Plan> plan = PartitionByPriority(g, {"a", "b"}, Answers({"101", "100"}));
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.status().code(), StatusCode::kUnimplemented);
-  EXPECT_NE(plan.status().message().find("node 'n1' (Relu)"), std::string::npos) << plan.status().message();
+  EXPECT_NE(plan.status().message().find("node 'n1' (Relu)"), std::string::npos)
+      << plan.status().message();
   EXPECT_NE(plan.status().message().find("[a: no]"), std::string::npos);
 }
 
@@ -79,20 +81,23 @@ TEST(VerifyPlan, RejectsMissingAndDuplicatedNodes) {
   EXPECT_NE(VerifyPlan(g, plan).message().find("two parts"), std::string::npos);
 }
 
-// Property: on random DAGs with random support patterns, every plan the partitioner returns verifies.
+// Property: on random DAGs with random support patterns, every plan the partitioner returns
+// verifies.
 TEST(PriorityPartitioner, RandomGraphsGiveValidPlans) {
   std::mt19937 rng(1234);
   for (int trial = 0; trial < 200; ++trial) {
     Graph g;
     const int n = 1 + static_cast<int>(rng() % 30);
-    std::vector<core::ValueId> values{g.AddValue({"x", core::DType::kFloat32, core::Shape::Of({1}), nullptr, -1})};
+    std::vector<core::ValueId> values{
+        g.AddValue({"x", core::DType::kFloat32, core::Shape::Of({1}), nullptr, -1})};
     g.inputs.push_back(values[0]);
     for (int i = 0; i < n; ++i) {
       core::Node node;
       node.name = "n" + std::to_string(i);
       node.op_type = "Add";
       node.inputs = {values[rng() % values.size()], values[rng() % values.size()]};
-      core::ValueId out = g.AddValue({"v" + std::to_string(i), core::DType::kFloat32, core::Shape::Of({1}), nullptr, -1});
+      core::ValueId out = g.AddValue(
+          {"v" + std::to_string(i), core::DType::kFloat32, core::Shape::Of({1}), nullptr, -1});
       node.outputs = {out};
       g.nodes.push_back(node);
       values.push_back(out);

@@ -1,5 +1,5 @@
-// Loading plugins: the real CPU plugin from the default directory, and broken plugins refused with a
-// message that says why, without taking the process down.
+// Loading plugins: the real CPU plugin from the default directory, and broken plugins refused with
+// a message that says why, without taking the process down.
 #include <gtest/gtest.h>
 
 #include "hetrun/plugin_api/host_services.h"
@@ -9,7 +9,8 @@ namespace hetrun::plugin_api {
 namespace {
 
 TEST(PluginRegistry, DefaultDirectoryIsNextToTheBinary) {
-  // Test binaries live in <build>/bin, like hetrun itself, so the default is <build>/lib/hetrun/plugins.
+  // Test binaries live in <build>/bin, like hetrun itself, so the default is
+  // <build>/lib/hetrun/plugins.
   EXPECT_EQ(PluginRegistry::DefaultPluginDir(), std::string(HETRUN_PLUGIN_DIR));
 }
 
@@ -56,7 +57,8 @@ TEST_P(BrokenPlugin, IsRefusedWithAReason) {
   Result<PluginLibrary*> r = registry.Load(GetParam().plugin);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), GetParam().code) << r.status().message();
-  EXPECT_NE(r.status().message().find(GetParam().expected), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find(GetParam().expected), std::string::npos)
+      << r.status().message();
 }
 
 INSTANTIATE_TEST_SUITE_P(

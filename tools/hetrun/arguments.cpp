@@ -45,8 +45,8 @@ Result<T> ParseNumber(const std::string& option, const std::string& text, T min_
   T value{};
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || ptr != text.data() + text.size() || value < min_value)
-    return InvalidArgument("option " + option + ": '" + text + "' is not a number >= " +
-                           std::to_string(min_value));
+    return InvalidArgument("option " + option + ": '" + text +
+                           "' is not a number >= " + std::to_string(min_value));
   return value;
 }
 
@@ -134,7 +134,8 @@ Result<RunArguments> ParseRunArguments(const std::vector<std::string>& args) {
       return InvalidArgument("more than one model given ('" + out.model + "' and '" + opt + "')");
     }
   }
-  if (out.model.empty()) return InvalidArgument("no model given (usage: hetrun [run] [options] MODEL)");
+  if (out.model.empty())
+    return InvalidArgument("no model given (usage: hetrun [run] [options] MODEL)");
   return out;
 }
 

@@ -14,8 +14,8 @@ namespace hetrun::cli {
 struct RunArguments {
   std::string model;
   std::vector<std::string> devices{"cpu"};
-  std::map<std::string, std::string> input_files;           // --input NAME=FILE
-  std::map<std::string, std::vector<int64_t>> shapes;       // --shape NAME=1x3x224x224
+  std::map<std::string, std::string> input_files;      // --input NAME=FILE
+  std::map<std::string, std::vector<int64_t>> shapes;  // --shape NAME=1x3x224x224
   std::string output_dir;
   int iterations = 1;
   int warmup = -1;  // -1: 10 when benchmarking (iterations > 1), else 0

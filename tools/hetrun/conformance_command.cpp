@@ -1,5 +1,6 @@
-// `hetrun conformance --devices LIST DIR [--json FILE] [--filter REGEX]`: the ONNX backend node tests
-// under DIR, one line per failure, ending with the plain line "N passed, N failed, N skipped".
+// `hetrun conformance --devices LIST DIR [--json FILE] [--filter REGEX]`: the ONNX backend node
+// tests under DIR, one line per failure, ending with the plain line "N passed, N failed, N
+// skipped".
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -55,7 +56,8 @@ Result<ConformanceArguments> Parse(const std::vector<std::string>& args) {
     } else if (opt == "--timeout-ms") {
       HETRUN_ASSIGN_OR_RETURN(std::string v, next());
       a.options.case_timeout_ms = std::strtoull(v.c_str(), nullptr, 10);
-      if (a.options.case_timeout_ms == 0) return InvalidArgument("--timeout-ms: expected a positive number");
+      if (a.options.case_timeout_ms == 0)
+        return InvalidArgument("--timeout-ms: expected a positive number");
     } else if (opt == "--no-isolation") {
       a.options.isolate = false;
     } else if (opt.starts_with("-")) {
@@ -66,7 +68,9 @@ Result<ConformanceArguments> Parse(const std::vector<std::string>& args) {
       return InvalidArgument("more than one directory given");
     }
   }
-  if (a.dir.empty()) return InvalidArgument("usage: hetrun conformance --devices LIST DIR [--json FILE] [--filter REGEX]");
+  if (a.dir.empty())
+    return InvalidArgument(
+        "usage: hetrun conformance --devices LIST DIR [--json FILE] [--filter REGEX]");
   return a;
 }
 
@@ -90,7 +94,8 @@ int ConformanceCommand(const std::vector<std::string>& args) {
   std::vector<fs::path> cases;
   for (const fs::directory_entry& e : fs::directory_iterator(a.dir, ec)) {
     const std::string name = e.path().filename().string();
-    if (fs::exists(e.path() / "model.onnx") && std::regex_search(name, filter)) cases.push_back(e.path());
+    if (fs::exists(e.path() / "model.onnx") && std::regex_search(name, filter))
+      cases.push_back(e.path());
   }
   std::sort(cases.begin(), cases.end());
   if (cases.empty()) return Fail(a.dir + ": no test cases (test_*/model.onnx) match");
@@ -109,23 +114,28 @@ int ConformanceCommand(const std::vector<std::string>& args) {
           ++failed;
           std::string reason = r.reason;
           std::replace(reason.begin(), reason.end(), '\n', ' ');
-          std::printf("%s %s: %s\n", r.status == CaseStatus::kUnsupported ? "UNSUPPORTED" : "FAILED",
+          std::printf("%s %s: %s\n",
+                      r.status == CaseStatus::kUnsupported ? "UNSUPPORTED" : "FAILED",
                       r.name.c_str(), reason.c_str());
           std::fflush(stdout);
           break;
         }
       }
-      report.push_back({{"name", r.name}, {"status", CaseStatusName(r.status)}, {"reason", r.reason},
+      report.push_back({{"name", r.name},
+                        {"status", CaseStatusName(r.status)},
+                        {"reason", r.reason},
                         {"ms", r.ms}});
       progress.Update(static_cast<int>(i + 1), r.ms);
     }
   }
   if (!a.json.empty()) {
     std::ofstream out(a.json);
-    out << nlohmann::json{{"devices", a.options.devices}, {"dir", a.dir}, {"cases", report}}.dump(1) << "\n";
+    out << nlohmann::json{{"devices", a.options.devices}, {"dir", a.dir}, {"cases", report}}.dump(1)
+        << "\n";
     if (!out) return Fail("--json " + a.json + ": cannot write the file");
   }
-  std::printf("(%d of the failed cases are unsupported: no selected device accepts a node)\n", unsupported);
+  std::printf("(%d of the failed cases are unsupported: no selected device accepts a node)\n",
+              unsupported);
   std::printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
   return failed == 0 ? 0 : 1;
 }

@@ -31,8 +31,8 @@ const char* CaseStatusName(CaseStatus s) {
 
 namespace {
 
-// Cases nobody can pass: their expected outputs come from numpy's random generator, or they need the
-// training domain's gradient machinery. Reported as skipped with the reason, never as passed.
+// Cases nobody can pass: their expected outputs come from numpy's random generator, or they need
+// the training domain's gradient machinery. Reported as skipped with the reason, never as passed.
 std::string SkipReasonFor(const std::string& name, const core::Graph* graph) {
   static const std::regex kRandomDropout("^test_training_dropout(?!.*zero_ratio).*");
   if (std::regex_match(name, kRandomDropout))
@@ -41,11 +41,12 @@ std::string SkipReasonFor(const std::string& name, const core::Graph* graph) {
   for (const core::Node& node : graph->nodes) {
     if (node.domain == "ai.onnx.preview.training")
       return "training-domain op " + node.op_type + " (ai.onnx.preview.training)";
-    static const char* const kRandom[] = {"Bernoulli", "RandomNormal", "RandomUniform",
+    static const char* const kRandom[] = {"Bernoulli",        "RandomNormal",      "RandomUniform",
                                           "RandomNormalLike", "RandomUniformLike", "Multinomial"};
     for (const char* op : kRandom)
-      if (node.op_type == op) return std::string("random sampling op ") + op +
-                                     ": expected values come from numpy's generator";
+      if (node.op_type == op)
+        return std::string("random sampling op ") + op +
+               ": expected values come from numpy's generator";
   }
   return {};
 }
@@ -87,7 +88,8 @@ std::string Dims(const std::vector<int64_t>& d) {
 }
 
 // Empty string when equal within tolerance, else what differs.
-std::string Compare(const core::Tensor& actual, const core::Tensor& expected, double rtol, double atol) {
+std::string Compare(const core::Tensor& actual, const core::Tensor& expected, double rtol,
+                    double atol) {
   if (actual.dtype() != expected.dtype())
     return "dtype " + std::string(core::DTypeName(actual.dtype())) + ", expected " +
            std::string(core::DTypeName(expected.dtype()));
@@ -99,7 +101,8 @@ std::string Compare(const core::Tensor& actual, const core::Tensor& expected, do
       return CompareFloats(actual.data_as<float>(), expected.data_as<float>(), n, rtol, atol);
     case core::DType::kFloat64:
       return CompareFloats(actual.data_as<double>(), expected.data_as<double>(), n, rtol, atol);
-    case core::DType::kFloat16: case core::DType::kBFloat16: {
+    case core::DType::kFloat16:
+    case core::DType::kBFloat16: {
       const bool bf = actual.dtype() == core::DType::kBFloat16;
       std::vector<float> a(static_cast<size_t>(n)), e(static_cast<size_t>(n));
       for (int64_t i = 0; i < n; ++i) {
@@ -112,7 +115,7 @@ std::string Compare(const core::Tensor& actual, const core::Tensor& expected, do
       return actual.strings() == expected.strings() ? "" : "string contents differ";
     default:
       return std::memcmp(actual.data(), expected.data(), actual.byte_size()) == 0 ? ""
-                                                                                 : "values differ";
+                                                                                  : "values differ";
   }
 }
 
@@ -135,7 +138,8 @@ std::vector<fs::path> SortedFiles(const fs::path& dir, const std::string& prefix
 // runner leaves it to the backend to read them as the model's type. Do the same.
 core::Tensor AsModelType(core::Tensor t, core::DType model_dtype) {
   if (t.dtype() != core::DType::kUInt16 || model_dtype != core::DType::kBFloat16) return t;
-  Result<core::Tensor> r = core::Tensor::FromBytes(core::DType::kBFloat16, t.dims(), t.data(), t.byte_size());
+  Result<core::Tensor> r =
+      core::Tensor::FromBytes(core::DType::kBFloat16, t.dims(), t.data(), t.byte_size());
   return r.ok() ? std::move(r).value() : t;
 }
 
@@ -195,7 +199,8 @@ CaseResult RunInProcess(const std::string& case_dir, const ConformanceOptions& o
       so.input_shapes[name] = inputs[i].dims();
       feeds[name] = inputs[i];
     }
-    Result<std::unique_ptr<runtime::Session>> session = runtime::Session::Create(model.string(), so);
+    Result<std::unique_ptr<runtime::Session>> session =
+        runtime::Session::Create(model.string(), so);
     if (!session.ok()) {
       r.status = session.status().code() == StatusCode::kUnimplemented ? CaseStatus::kUnsupported
                                                                        : CaseStatus::kFailed;
@@ -208,7 +213,8 @@ CaseResult RunInProcess(const std::string& case_dir, const ConformanceOptions& o
       return r;
     }
     if (outputs->size() != expected.size()) {
-      r.reason = std::to_string(outputs->size()) + " outputs, expected " + std::to_string(expected.size());
+      r.reason =
+          std::to_string(outputs->size()) + " outputs, expected " + std::to_string(expected.size());
       return r;
     }
     for (size_t o = 0; o < expected.size(); ++o) {
@@ -249,10 +255,13 @@ CaseResult RunForked(const std::string& case_dir, const ConformanceOptions& opti
   close(fds[1]);
   std::string msg;
   char buf[4096];
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.case_timeout_ms);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options.case_timeout_ms);
   bool timed_out = false;
   while (true) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
     if (left <= 0) {
       timed_out = true;
       break;
@@ -289,7 +298,8 @@ std::string SkipReason(const std::string& case_dir) {
 CaseResult RunConformanceCase(const std::string& case_dir, const ConformanceOptions& options) {
   auto start = std::chrono::steady_clock::now();
   CaseResult r = options.isolate ? RunForked(case_dir, options) : RunInProcess(case_dir, options);
-  r.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  r.ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return r;
 }
 

@@ -1,7 +1,7 @@
-// Runs ONNX backend test cases (DIR/test_*/model.onnx with test_data_set_N/{input,output}_K.pb) on a
-// list of devices and compares outputs the way ONNX's runner does: rtol 1e-3, atol 1e-7, NaN equals
-// NaN, exact for integers and booleans. Each case runs in a forked child with a deadline, so a crash
-// or hang in one case is a `failed` line, never the end of the run.
+// Runs ONNX backend test cases (DIR/test_*/model.onnx with test_data_set_N/{input,output}_K.pb) on
+// a list of devices and compares outputs the way ONNX's runner does: rtol 1e-3, atol 1e-7, NaN
+// equals NaN, exact for integers and booleans. Each case runs in a forked child with a deadline, so
+// a crash or hang in one case is a `failed` line, never the end of the run.
 #pragma once
 
 #include <cstdint>

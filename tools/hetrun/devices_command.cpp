@@ -30,8 +30,10 @@ int DevicesCommand(const std::vector<std::string>& args) {
     uint32_t count = 0;
     Status s = plugin_api::TakeStatus(plugin->table().device_count(plugin->self(), &count),
                                       "plugin '" + plugin->name() + "'");
-    nlohmann::json entry = {{"plugin", plugin->name()}, {"version", plugin->version()},
-                            {"path", plugin->path()}, {"devices", nlohmann::json::array()}};
+    nlohmann::json entry = {{"plugin", plugin->name()},
+                            {"version", plugin->version()},
+                            {"path", plugin->path()},
+                            {"devices", nlohmann::json::array()}};
     std::string why;
     if (!s.ok()) why = s.message();
     if (count == 0 && why.empty() && plugin->table().unavailable_reason != nullptr) {
@@ -39,33 +41,42 @@ int DevicesCommand(const std::vector<std::string>& args) {
       if (r != nullptr) why = r;
     }
     if (!a.json)
-      std::printf("%s %s (%s): %u device(s)%s%s\n", plugin->name().c_str(), plugin->version().c_str(),
-                  plugin->path().c_str(), count, why.empty() ? "" : ": ", why.c_str());
+      std::printf("%s %s (%s): %u device(s)%s%s\n", plugin->name().c_str(),
+                  plugin->version().c_str(), plugin->path().c_str(), count, why.empty() ? "" : ": ",
+                  why.c_str());
     for (uint32_t i = 0; i < count; ++i) {
       Result<runtime::DeviceProperties> p = runtime::QueryDeviceProperties(*plugin, i);
       runtime::DeviceName name{plugin->name(), i};
       if (!p.ok()) {
-        if (!a.json) std::printf("  %s: error: %s\n", name.ToString().c_str(), p.status().message().c_str());
+        if (!a.json)
+          std::printf("  %s: error: %s\n", name.ToString().c_str(), p.status().message().c_str());
         continue;
       }
-      entry["devices"].push_back({{"device", name.ToString()}, {"name", p->name},
+      entry["devices"].push_back({{"device", name.ToString()},
+                                  {"name", p->name},
                                   {"kind", runtime::DeviceKindName(p->kind)},
-                                  {"memory_bytes", p->memory_bytes}, {"compute_units", p->compute_units},
-                                  {"peak_gflops", p->peak_gflops}, {"memory_gbps", p->memory_gbps},
+                                  {"memory_bytes", p->memory_bytes},
+                                  {"compute_units", p->compute_units},
+                                  {"peak_gflops", p->peak_gflops},
+                                  {"memory_gbps", p->memory_gbps},
                                   {"host_link_gbps", p->host_link_gbps}});
       if (!a.json)
-        std::printf("  %-10s %s | kind %s | %u compute units | %.1f GiB | ~%.0f GFLOP/s | ~%.0f GB/s\n",
-                    name.ToString().c_str(), p->name.c_str(), runtime::DeviceKindName(p->kind),
-                    p->compute_units, p->memory_bytes / 1073741824.0, p->peak_gflops, p->memory_gbps);
+        std::printf(
+            "  %-10s %s | kind %s | %u compute units | %.1f GiB | ~%.0f GFLOP/s | ~%.0f GB/s\n",
+            name.ToString().c_str(), p->name.c_str(), runtime::DeviceKindName(p->kind),
+            p->compute_units, p->memory_bytes / 1073741824.0, p->peak_gflops, p->memory_gbps);
     }
     if (!why.empty()) entry["unavailable_reason"] = why;
     plugins.push_back(entry);
   }
   for (const auto& [candidate, status] : report.failed) {
-    if (!a.json) std::printf("%s: not loaded: %s\n", candidate.name.c_str(), status.message().c_str());
-    plugins.push_back({{"plugin", candidate.name}, {"path", candidate.path}, {"error", status.message()}});
+    if (!a.json)
+      std::printf("%s: not loaded: %s\n", candidate.name.c_str(), status.message().c_str());
+    plugins.push_back(
+        {{"plugin", candidate.name}, {"path", candidate.path}, {"error", status.message()}});
   }
-  if (a.json) std::printf("%s\n", nlohmann::json{{"plugins", plugins}}.dump(2).c_str());
+  if (a.json)
+    std::printf("%s\n", nlohmann::json{{"plugins", plugins}}.dump(2).c_str());
   else if (report.loaded.empty() && report.failed.empty())
     std::printf("no plugins found; use --plugin-path DIR\n");
   return 0;

@@ -8,7 +8,8 @@
 
 namespace {
 
-constexpr const char* kHelp = R"(usage: hetrun [run] [options] MODEL     run a model (or benchmark it with --iterations)
+constexpr const char* kHelp =
+    R"(usage: hetrun [run] [options] MODEL     run a model (or benchmark it with --iterations)
        hetrun devices [--json] [--plugin-path DIR]   list plugins and their devices
        hetrun conformance --devices LIST DIR [--json FILE] [--filter REGEX]
                                            run ONNX backend test cases (DIR/test_*/model.onnx)

@@ -37,12 +37,22 @@ std::string Preview(const core::Tensor& t) {
   char buf[32];
   for (int64_t i = 0; i < n; ++i) {
     switch (t.dtype()) {
-      case core::DType::kFloat32: std::snprintf(buf, sizeof buf, "%.6g", t.data_as<float>()[i]); break;
-      case core::DType::kFloat64: std::snprintf(buf, sizeof buf, "%.6g", t.data_as<double>()[i]); break;
-      case core::DType::kInt64: std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(t.data_as<int64_t>()[i])); break;
-      case core::DType::kInt32: std::snprintf(buf, sizeof buf, "%d", t.data_as<int32_t>()[i]); break;
-      case core::DType::kBool: case core::DType::kUInt8:
-        std::snprintf(buf, sizeof buf, "%u", t.data_as<uint8_t>()[i]); break;
+      case core::DType::kFloat32:
+        std::snprintf(buf, sizeof buf, "%.6g", t.data_as<float>()[i]);
+        break;
+      case core::DType::kFloat64:
+        std::snprintf(buf, sizeof buf, "%.6g", t.data_as<double>()[i]);
+        break;
+      case core::DType::kInt64:
+        std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(t.data_as<int64_t>()[i]));
+        break;
+      case core::DType::kInt32:
+        std::snprintf(buf, sizeof buf, "%d", t.data_as<int32_t>()[i]);
+        break;
+      case core::DType::kBool:
+      case core::DType::kUInt8:
+        std::snprintf(buf, sizeof buf, "%u", t.data_as<uint8_t>()[i]);
+        break;
       default: std::snprintf(buf, sizeof buf, "?"); break;
     }
     s += (i ? ", " : "") + std::string(buf);
@@ -59,7 +69,9 @@ LatencyStats Summarize(std::vector<double> ms) {
   LatencyStats s;
   if (ms.empty()) return s;
   std::sort(ms.begin(), ms.end());
-  auto q = [&](double p) { return ms[std::min(ms.size() - 1, static_cast<size_t>(p * ms.size()))]; };
+  auto q = [&](double p) {
+    return ms[std::min(ms.size() - 1, static_cast<size_t>(p * ms.size()))];
+  };
   s.min = ms.front();
   s.max = ms.back();
   s.median = q(0.5);
@@ -77,9 +89,10 @@ Result<std::map<std::string, core::Tensor>> PrepareInputs(const runtime::Session
                              [&](const runtime::IoInfo& i) { return i.name == name; });
     if (!known) {
       std::string names;
-      for (const runtime::IoInfo& i : session.inputs()) names += (names.empty() ? "" : ", ") + i.name;
-      return InvalidArgument("--input " + name + ": the model has no input '" + name + "' (inputs: " +
-                             names + ")");
+      for (const runtime::IoInfo& i : session.inputs())
+        names += (names.empty() ? "" : ", ") + i.name;
+      return InvalidArgument("--input " + name + ": the model has no input '" + name +
+                             "' (inputs: " + names + ")");
     }
   }
   runtime::SeededInputGenerator generator;
@@ -103,7 +116,8 @@ Status WriteOutputs(const runtime::Session& session, const std::vector<core::Ten
   std::filesystem::create_directories(dir, ec);
   if (ec) return InvalidArgument("--output-dir " + dir + ": " + ec.message());
   for (size_t i = 0; i < outputs.size(); ++i) {
-    const std::string path = (std::filesystem::path(dir) / (FileNameFor(session.outputs()[i].name) + ".npy")).string();
+    const std::string path =
+        (std::filesystem::path(dir) / (FileNameFor(session.outputs()[i].name) + ".npy")).string();
     HETRUN_RETURN_IF_ERROR(core::WriteNpy(path, outputs[i]));
   }
   return Status::Ok();
@@ -147,7 +161,9 @@ int RunCommand(const std::vector<std::string>& args) {
     for (int i = 0; i < warmup + a.iterations; ++i) {
       auto start = std::chrono::steady_clock::now();
       Result<std::vector<core::Tensor>> r = session.Run(*inputs);
-      double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+      double ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+              .count();
       if (!r.ok()) return Fail(r.status().message());
       if (i >= warmup) latencies.push_back(ms);
       if (i + 1 == warmup + a.iterations) outputs = std::move(r).value();
@@ -168,12 +184,15 @@ int RunCommand(const std::vector<std::string>& args) {
                 session.plan().parts.size(), session.plan().parts.size() == 1 ? "" : "s",
                 session.import_ms(), session.compile_ms());
     for (const auto& device : session.devices())
-      if (a.verbose) std::printf("        %s: %s\n", device->display_name().c_str(), device->properties().name.c_str());
+      if (a.verbose)
+        std::printf("        %s: %s\n", device->display_name().c_str(),
+                    device->properties().name.c_str());
     if (a.verbose) {
       for (size_t p = 0; p < session.plan().parts.size(); ++p) {
         const auto& part = session.plan().parts[p];
-        std::printf("part %zu on %s: %zu nodes (%s ... %s)\n", p, session.plan().devices[part.device].c_str(),
-                    part.nodes.size(), session.graph().nodes[part.nodes.front()].name.c_str(),
+        std::printf("part %zu on %s: %zu nodes (%s ... %s)\n", p,
+                    session.plan().devices[part.device].c_str(), part.nodes.size(),
+                    session.graph().nodes[part.nodes.front()].name.c_str(),
                     session.graph().nodes[part.nodes.back()].name.c_str());
       }
     }
@@ -183,11 +202,13 @@ int RunCommand(const std::vector<std::string>& args) {
                   sources[i].c_str());
     }
     for (size_t i = 0; i < outputs.size(); ++i)
-      std::printf("output  %s %s %s\n", session.outputs()[i].name.c_str(), outputs[i].Describe().c_str(),
-                  Preview(outputs[i]).c_str());
-    std::printf("latency %d iteration%s (%d warm-up): min %.3f, median %.3f, mean %.3f, p90 %.3f, max %.3f ms\n",
-                a.iterations, a.iterations == 1 ? "" : "s", warmup, stats.min, stats.median, stats.mean,
-                stats.p90, stats.max);
+      std::printf("output  %s %s %s\n", session.outputs()[i].name.c_str(),
+                  outputs[i].Describe().c_str(), Preview(outputs[i]).c_str());
+    std::printf(
+        "latency %d iteration%s (%d warm-up): min %.3f, median %.3f, mean %.3f, p90 %.3f, max %.3f "
+        "ms\n",
+        a.iterations, a.iterations == 1 ? "" : "s", warmup, stats.min, stats.median, stats.mean,
+        stats.p90, stats.max);
     if (!a.output_dir.empty()) std::printf("outputs written to %s\n", a.output_dir.c_str());
   }
 
@@ -200,15 +221,19 @@ int RunCommand(const std::vector<std::string>& args) {
     nlohmann::json ins = nlohmann::json::array();
     for (size_t i = 0; i < session.inputs().size(); ++i) {
       const auto& t = inputs->at(session.inputs()[i].name);
-      ins.push_back({{"name", session.inputs()[i].name}, {"dtype", std::string(core::DTypeName(t.dtype()))},
-                     {"shape", t.dims()}, {"source", sources[i]}});
+      ins.push_back({{"name", session.inputs()[i].name},
+                     {"dtype", std::string(core::DTypeName(t.dtype()))},
+                     {"shape", t.dims()},
+                     {"source", sources[i]}});
     }
     nlohmann::json parts = nlohmann::json::array();
     for (const auto& part : session.plan().parts)
-      parts.push_back({{"device", session.plan().devices[part.device]}, {"nodes", part.nodes.size()}});
+      parts.push_back(
+          {{"device", session.plan().devices[part.device]}, {"nodes", part.nodes.size()}});
     nlohmann::json device_list = nlohmann::json::array();
     for (const auto& device : session.devices())
-      device_list.push_back({{"device", device->display_name()}, {"name", device->properties().name}});
+      device_list.push_back(
+          {{"device", device->display_name()}, {"name", device->properties().name}});
     nlohmann::json report = {
         {"hetrun_version", HETRUN_VERSION},
         {"model", a.model},
@@ -221,8 +246,12 @@ int RunCommand(const std::vector<std::string>& args) {
         {"compile_ms", session.compile_ms()},
         {"warmup", warmup},
         {"iterations", a.iterations},
-        {"latency_ms", {{"min", stats.min}, {"median", stats.median}, {"mean", stats.mean},
-                        {"p90", stats.p90}, {"max", stats.max}}},
+        {"latency_ms",
+         {{"min", stats.min},
+          {"median", stats.median},
+          {"mean", stats.mean},
+          {"p90", stats.p90},
+          {"max", stats.max}}},
         {"inputs", ins},
         {"outputs", outs},
     };

@@ -19,7 +19,9 @@ inline const hetrun_host_services*& HostSlot() {
   static const hetrun_host_services* host = nullptr;
   return host;
 }
-inline void SetHost(const hetrun_host_services* host) { HostSlot() = host; }
+inline void SetHost(const hetrun_host_services* host) {
+  HostSlot() = host;
+}
 
 // Throw this inside a plugin to return a specific status code through Guard().
 class Error : public std::runtime_error {
@@ -61,11 +63,19 @@ inline void Log(hetrun_log_level_t level, const std::string& message) {
 // Bytes per element; 0 for STRING and unknown types.
 inline size_t DTypeSize(hetrun_dtype_t t) {
   switch (t) {
-    case HETRUN_DTYPE_BOOL: case HETRUN_DTYPE_UINT8: case HETRUN_DTYPE_INT8: return 1;
-    case HETRUN_DTYPE_UINT16: case HETRUN_DTYPE_INT16: case HETRUN_DTYPE_FLOAT16:
+    case HETRUN_DTYPE_BOOL:
+    case HETRUN_DTYPE_UINT8:
+    case HETRUN_DTYPE_INT8: return 1;
+    case HETRUN_DTYPE_UINT16:
+    case HETRUN_DTYPE_INT16:
+    case HETRUN_DTYPE_FLOAT16:
     case HETRUN_DTYPE_BFLOAT16: return 2;
-    case HETRUN_DTYPE_FLOAT32: case HETRUN_DTYPE_INT32: case HETRUN_DTYPE_UINT32: return 4;
-    case HETRUN_DTYPE_FLOAT64: case HETRUN_DTYPE_INT64: case HETRUN_DTYPE_UINT64:
+    case HETRUN_DTYPE_FLOAT32:
+    case HETRUN_DTYPE_INT32:
+    case HETRUN_DTYPE_UINT32: return 4;
+    case HETRUN_DTYPE_FLOAT64:
+    case HETRUN_DTYPE_INT64:
+    case HETRUN_DTYPE_UINT64:
     case HETRUN_DTYPE_COMPLEX64: return 8;
     case HETRUN_DTYPE_COMPLEX128: return 16;
     default: return 0;
@@ -112,7 +122,8 @@ inline float AttrFloat(const hetrun_node& node, const char* name, float fallback
   return a && a->type == HETRUN_ATTR_FLOAT ? a->f : fallback;
 }
 
-inline std::string AttrString(const hetrun_node& node, const char* name, const std::string& fallback) {
+inline std::string AttrString(const hetrun_node& node, const char* name,
+                              const std::string& fallback) {
   const hetrun_attribute* a = FindAttr(node, name);
   return a && a->type == HETRUN_ATTR_STRING ? std::string(a->s, a->s_size) : fallback;
 }

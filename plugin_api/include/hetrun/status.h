@@ -1,6 +1,7 @@
-// Status and Result<T>: how hetrun's C++ code reports errors that input can cause (bad model, missing
-// plugin, failing device). Library code returns these instead of throwing; the CLI and the C API turn
-// them into one clear line. Codes mirror the plugin ABI's so a plugin's error passes through unchanged.
+// Status and Result<T>: how hetrun's C++ code reports errors that input can cause (bad model,
+// missing plugin, failing device). Library code returns these instead of throwing; the CLI and the
+// C API turn them into one clear line. Codes mirror the plugin ABI's so a plugin's error passes
+// through unchanged.
 #pragma once
 
 #include <cassert>
@@ -48,11 +49,21 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
-inline Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
-inline Status Unimplemented(std::string m) { return {StatusCode::kUnimplemented, std::move(m)}; }
-inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
-inline Status InternalError(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+inline Status InvalidArgument(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
+inline Status NotFound(std::string m) {
+  return {StatusCode::kNotFound, std::move(m)};
+}
+inline Status Unimplemented(std::string m) {
+  return {StatusCode::kUnimplemented, std::move(m)};
+}
+inline Status Unavailable(std::string m) {
+  return {StatusCode::kUnavailable, std::move(m)};
+}
+inline Status InternalError(std::string m) {
+  return {StatusCode::kInternal, std::move(m)};
+}
 
 // A value or the Status explaining why there is none.
 template <typename T>
@@ -98,9 +109,9 @@ inline const char* StatusCodeName(StatusCode code) {
 }  // namespace hetrun
 
 // Propagates a non-OK Status from `expr` to the caller.
-#define HETRUN_RETURN_IF_ERROR(expr)           \
-  do {                                         \
-    ::hetrun::Status hetrun_status_ = (expr);  \
+#define HETRUN_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::hetrun::Status hetrun_status_ = (expr);        \
     if (!hetrun_status_.ok()) return hetrun_status_; \
   } while (0)
 

@@ -1,5 +1,5 @@
-// A Plan: the graph's nodes split into parts, each run by one device. Parts are convex (no path leaves
-// a part and re-enters it), so the graph of parts is acyclic and can be scheduled in order.
+// A Plan: the graph's nodes split into parts, each run by one device. Parts are convex (no path
+// leaves a part and re-enters it), so the graph of parts is acyclic and can be scheduled in order.
 #pragma once
 
 #include <string>
@@ -21,8 +21,8 @@ struct NodeAnswer {
 using CapabilityTable = std::vector<std::vector<NodeAnswer>>;
 
 struct Part {
-  int device = 0;                    // index into Plan::devices
-  std::vector<core::NodeId> nodes;   // in the graph's topological order
+  int device = 0;                   // index into Plan::devices
+  std::vector<core::NodeId> nodes;  // in the graph's topological order
 };
 
 struct Plan {

@@ -1,5 +1,5 @@
-// The host side of the ABI's status and logging services: the table handed to every plugin's init(),
-// and the conversion of a plugin's hetrun_status_t into a hetrun::Status.
+// The host side of the ABI's status and logging services: the table handed to every plugin's
+// init(), and the conversion of a plugin's hetrun_status_t into a hetrun::Status.
 #pragma once
 
 #include <string>

@@ -29,7 +29,8 @@ struct DeviceProperties {
 };
 const char* DeviceKindName(hetrun_device_kind_t kind);
 
-Result<DeviceProperties> QueryDeviceProperties(const plugin_api::PluginLibrary& plugin, uint32_t index);
+Result<DeviceProperties> QueryDeviceProperties(const plugin_api::PluginLibrary& plugin,
+                                               uint32_t index);
 
 class Device {
  public:

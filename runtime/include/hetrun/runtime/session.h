@@ -23,7 +23,7 @@ struct SessionOptions {
   std::vector<std::string> plugin_paths;    // searched before the default plugin directory
   uint32_t threads = 0;                     // per device; 0 = the plugin's default
   std::map<std::string, std::vector<int64_t>> input_shapes;  // fixes dynamic input dims
-  uint64_t timeout_ms = UINT64_MAX;         // per part execution
+  uint64_t timeout_ms = UINT64_MAX;                          // per part execution
 };
 
 struct IoInfo {
@@ -61,7 +61,7 @@ class Session {
   core::Graph graph_;                                     // weights stay valid for executables
   std::vector<std::unique_ptr<Device>> devices_;
   partitioner::Plan plan_;
-  std::vector<std::unique_ptr<CompiledPart>> parts_;      // released first
+  std::vector<std::unique_ptr<CompiledPart>> parts_;  // released first
   std::vector<IoInfo> inputs_, outputs_;
   std::vector<std::vector<core::ValueId>> release_after_part_;  // host copies no longer needed
   uint64_t timeout_ms_ = UINT64_MAX;
