@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "e2e_support.h"
-#include "tensor_compare.h"
+#include "hetrun/core/tensor_compare.h"
 
 namespace hetrun::test {
 namespace {
@@ -82,7 +82,7 @@ TEST(Cli, PpocrOutputsMatchOnnxRuntime) {
     auto actual = core::ReadNpy(e.path().string());
     auto expected = core::ReadNpy(c.ref_dir + "/" + e.path().filename().string());
     ASSERT_TRUE(actual.ok() && expected.ok()) << e.path();
-    CompareResult cmp = CompareTensors(*actual, *expected, 1e-4, 1e-5);
+    core::TensorComparison cmp = core::CompareTensors(*actual, *expected, 1e-4, 1e-5);
     EXPECT_TRUE(cmp.ok) << e.path() << ": " << cmp.message;
     ++compared;
   }

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "e2e_support.h"
+#include "hetrun/core/tensor_compare.h"
 #include "hetrun/runtime/session.h"
-#include "tensor_compare.h"
 
 namespace hetrun::test {
 namespace {
@@ -42,7 +42,7 @@ TEST_P(ModelOutputsTest, MatchesOnnxRuntime) {
     Result<core::Tensor> expected =
         core::ReadNpy(c.ref_dir + "/" + SanitizedFileName(name) + ".npy");
     ASSERT_TRUE(expected.ok()) << expected.status().message();
-    CompareResult r = CompareTensors((*outputs)[i], *expected, 1e-4, 1e-5);
+    core::TensorComparison r = core::CompareTensors((*outputs)[i], *expected, 1e-4, 1e-5);
     EXPECT_TRUE(r.ok) << c.name << " output '" << name << "': " << r.message;
   }
 }
@@ -81,7 +81,7 @@ TEST(SessionConcurrency, ConcurrentRunsAgree) {
           failures[t] = out.status().message();
           return;
         }
-        CompareResult r = CompareTensors((*out)[0], expected, 1e-4, 1e-5);
+        core::TensorComparison r = core::CompareTensors((*out)[0], expected, 1e-4, 1e-5);
         if (!r.ok) {
           failures[t] = r.message;
           return;

@@ -13,6 +13,7 @@
 #include <regex>
 
 #include "hetrun/core/onnx_import.h"
+#include "hetrun/core/tensor_compare.h"
 #include "hetrun/core/tensor_io.h"
 #include "hetrun/runtime/session.h"
 
@@ -49,74 +50,6 @@ std::string SkipReasonFor(const std::string& name, const core::Graph* graph) {
                ": expected values come from numpy's generator";
   }
   return {};
-}
-
-template <typename T>
-std::string CompareFloats(const T* a, const T* e, int64_t n, double rtol, double atol) {
-  for (int64_t i = 0; i < n; ++i) {
-    const double x = static_cast<double>(a[i]), y = static_cast<double>(e[i]);
-    if (std::isnan(x) && std::isnan(y)) continue;
-    if (std::isinf(x) && std::isinf(y) && (x > 0) == (y > 0)) continue;
-    if (!(std::fabs(x - y) <= atol + rtol * std::fabs(y)))
-      return "element " + std::to_string(i) + ": got " + std::to_string(x) + ", expected " +
-             std::to_string(y);
-  }
-  return {};
-}
-
-float HalfToFloat(uint16_t h, bool bfloat) {
-  uint32_t bits;
-  if (bfloat) {
-    bits = static_cast<uint32_t>(h) << 16;
-  } else {
-    const uint32_t sign = (h & 0x8000u) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
-    if (exp == 0) {
-      float f = std::ldexp(static_cast<float>(mant), -24);
-      return sign ? -f : f;
-    }
-    bits = sign | (exp == 31 ? 0x7f800000u | (mant << 13) : ((exp + 112) << 23) | (mant << 13));
-  }
-  float f;
-  std::memcpy(&f, &bits, sizeof f);
-  return f;
-}
-
-std::string Dims(const std::vector<int64_t>& d) {
-  std::string s;
-  for (size_t i = 0; i < d.size(); ++i) s += (i ? "x" : "") + std::to_string(d[i]);
-  return "[" + s + "]";
-}
-
-// Empty string when equal within tolerance, else what differs.
-std::string Compare(const core::Tensor& actual, const core::Tensor& expected, double rtol,
-                    double atol) {
-  if (actual.dtype() != expected.dtype())
-    return "dtype " + std::string(core::DTypeName(actual.dtype())) + ", expected " +
-           std::string(core::DTypeName(expected.dtype()));
-  if (actual.dims() != expected.dims())
-    return "shape " + Dims(actual.dims()) + ", expected " + Dims(expected.dims());
-  const int64_t n = actual.element_count();
-  switch (actual.dtype()) {
-    case core::DType::kFloat32:
-      return CompareFloats(actual.data_as<float>(), expected.data_as<float>(), n, rtol, atol);
-    case core::DType::kFloat64:
-      return CompareFloats(actual.data_as<double>(), expected.data_as<double>(), n, rtol, atol);
-    case core::DType::kFloat16:
-    case core::DType::kBFloat16: {
-      const bool bf = actual.dtype() == core::DType::kBFloat16;
-      std::vector<float> a(static_cast<size_t>(n)), e(static_cast<size_t>(n));
-      for (int64_t i = 0; i < n; ++i) {
-        a[i] = HalfToFloat(actual.data_as<uint16_t>()[i], bf);
-        e[i] = HalfToFloat(expected.data_as<uint16_t>()[i], bf);
-      }
-      return CompareFloats(a.data(), e.data(), n, rtol, atol);
-    }
-    case core::DType::kString:
-      return actual.strings() == expected.strings() ? "" : "string contents differ";
-    default:
-      return std::memcmp(actual.data(), expected.data(), actual.byte_size()) == 0 ? ""
-                                                                                  : "values differ";
-  }
 }
 
 std::vector<fs::path> SortedFiles(const fs::path& dir, const std::string& prefix) {
@@ -219,10 +152,11 @@ CaseResult RunInProcess(const std::string& case_dir, const ConformanceOptions& o
     }
     for (size_t o = 0; o < expected.size(); ++o) {
       expected[o] = AsModelType(std::move(expected[o]), (*outputs)[o].dtype());
-      std::string diff = Compare((*outputs)[o], expected[o], options.rtol, options.atol);
-      if (!diff.empty()) {
+      core::TensorComparison cmp =
+          core::CompareTensors((*outputs)[o], expected[o], options.rtol, options.atol);
+      if (!cmp.ok) {
         r.reason = set.filename().string() + " output " + std::to_string(o) + " '" +
-                   (*session)->outputs()[o].name + "': " + diff;
+                   (*session)->outputs()[o].name + "': " + cmp.message;
         return r;
       }
     }

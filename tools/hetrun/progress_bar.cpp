@@ -7,7 +7,10 @@
 namespace hetrun::cli {
 
 ProgressBar::ProgressBar(std::string label, int total)
-    : label_(std::move(label)), total_(total), enabled_(isatty(1) && isatty(2) && total > 1) {}
+    : label_(std::move(label)),
+      total_(total),
+      enabled_(isatty(1) && isatty(2) && total > 1),
+      start_(std::chrono::steady_clock::now()) {}
 
 ProgressBar::~ProgressBar() {
   if (enabled_) std::fprintf(stderr, "\r\033[K");  // leave the line clean for the summary
@@ -22,7 +25,9 @@ void ProgressBar::Update(int done, double last_ms) {
   int filled = total_ > 0 ? done * kWidth / total_ : kWidth;
   std::string bar(static_cast<size_t>(filled), '#');
   bar.resize(kWidth, '.');
-  double left_s = (total_ - done) * last_ms / 1000.0;
+  // Time left from the average so far: steadier than the last iteration alone.
+  const double elapsed_s = std::chrono::duration<double>(now - start_).count();
+  const double left_s = done > 0 ? elapsed_s / done * (total_ - done) : 0.0;
   std::fprintf(stderr, "\r%s [%s] %d/%d  last %.3f ms  ~%.1f s left\033[K", label_.c_str(),
                bar.c_str(), done, total_, last_ms, left_s);
   std::fflush(stderr);

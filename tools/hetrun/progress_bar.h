@@ -17,6 +17,7 @@ class ProgressBar {
   std::string label_;
   int total_;
   bool enabled_;
+  std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_draw_{};
 };
 
