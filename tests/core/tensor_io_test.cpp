@@ -57,7 +57,7 @@ TEST(Npy, RefusesWhatItCannotRead) {
 }
 
 TEST(Npy, MalformedHeaders) {
-  const std::string dir = ::testing::TempDir();
+  const std::string dir = testing::UniqueTempDir();
   auto write = [&](const std::string& name, const std::string& header) {
     std::string h = header;
     h += std::string(63 - (10 + h.size()) % 64, ' ') + "\n";
@@ -92,7 +92,7 @@ TEST(Npy, MalformedHeaders) {
 }
 
 TEST(Npy, RoundTrip) {
-  const std::string dir = ::testing::TempDir();
+  const std::string dir = testing::UniqueTempDir();
   for (DType dtype : {DType::kFloat32, DType::kFloat64, DType::kFloat16, DType::kInt8,
                       DType::kUInt8, DType::kInt16, DType::kUInt16, DType::kInt32, DType::kUInt32,
                       DType::kInt64, DType::kUInt64, DType::kBool, DType::kComplex64}) {
@@ -119,7 +119,7 @@ TEST(Npy, RoundTrip) {
 
 TEST(Npy, HeaderMatchesNumpysSpelling) {
   auto t = Tensor::Create(DType::kFloat32, {7});
-  const std::string path = ::testing::TempDir() + "one.npy";
+  const std::string path = testing::UniqueTempDir() + "one.npy";
   ASSERT_TRUE(WriteNpy(path, *t).ok());
   std::ifstream in(path, std::ios::binary);
   const std::string file((std::istreambuf_iterator<char>(in)), {});
@@ -135,7 +135,7 @@ TEST(Npy, HeaderMatchesNumpysSpelling) {
 }
 
 TEST(Npy, WriteRefusesStringsAndBFloat16) {
-  const std::string path = ::testing::TempDir() + "no.npy";
+  const std::string path = testing::UniqueTempDir() + "no.npy";
   EXPECT_TRUE(FailsWith(WriteNpy(path, *Tensor::Create(DType::kString, {1})), "string"));
   EXPECT_TRUE(FailsWith(WriteNpy(path, *Tensor::Create(DType::kBFloat16, {1})), "bfloat16"));
 }

@@ -16,7 +16,7 @@ using onnx::TensorProto;
 using testing::FailsWith;
 
 Result<Tensor> Decode(const TensorProto& proto) {
-  const std::string path = ::testing::TempDir() + "decode_test.pb";
+  const std::string path = testing::UniqueTempDir() + "decode_test.pb";
   std::ofstream(path, std::ios::binary | std::ios::trunc) << proto.SerializeAsString();
   return ReadTensorProto(path);
 }

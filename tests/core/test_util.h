@@ -1,6 +1,8 @@
 // Helpers shared by the core tests: paths of generated test models and substring assertions.
 #pragma once
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -34,6 +36,17 @@ inline ::testing::AssertionResult Contains(const std::string& text, const std::s
 }
 
 // A non-OK status whose message contains every `parts` entry.
+// A directory private to this test process: ctest runs test cases as parallel processes, so fixed
+// file names directly in TempDir() would collide.
+inline std::string UniqueTempDir() {
+  static const std::string dir = [] {
+    std::string d = ::testing::TempDir() + "hetrun_core_test_" + std::to_string(::getpid()) + "/";
+    std::filesystem::create_directories(d);
+    return d;
+  }();
+  return dir;
+}
+
 template <typename... Parts>
 ::testing::AssertionResult FailsWith(const Status& s, const Parts&... parts) {
   if (s.ok()) return ::testing::AssertionFailure() << "status is OK";
