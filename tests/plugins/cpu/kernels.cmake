@@ -10,6 +10,8 @@ hetrun_add_test(NAME cpu_kernels_test
     ${CMAKE_CURRENT_LIST_DIR}/kernels_linalg_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/kernels_nn_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/kernels_shape_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/kernels_resample_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/kernels_select_test.cpp
     ${PROJECT_SOURCE_DIR}/plugins/cpu/src/kernel_registry.cpp
     ${HETRUN_CPU_KERNEL_TEST_KERNELS}
   LIBS hetrun_cpu_runtime

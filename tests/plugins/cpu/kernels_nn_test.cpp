@@ -129,15 +129,6 @@ TEST(PoolKernels, OneDimensionalAndAutoPad) {
   ExpectClose(y.values<float>(), {5, 5, 5, 3, 3});
 }
 
-TEST(PoolKernels, IndicesOutputIsDeclined) {
-  const std::string err = NodeTest("MaxPool")
-                              .Attr("kernel_shape", std::vector<int64_t>{2, 2})
-                              .Input(Floats({1, 1, 2, 2}, Iota(4)))
-                              .Outputs({true, true})
-                              .Error();
-  EXPECT_NE(err.find("Indices"), std::string::npos) << err;
-}
-
 TEST(NormalizationKernels, BatchNormMatchesNumpy) {
   const std::vector<float> want = {5.960464477539062e-07f, 0.5f,
                                    0.9999994039535522f,    1.4999988079071045f,
@@ -314,6 +305,59 @@ TEST(ReduceKernels, ArgMax) {
                               .Input(Floats({2, 3}, {1, 5, 5, 7, 0, 2}))
                               .Run1();
   EXPECT_EQ(last.values<int64_t>(), (std::vector<int64_t>{2, 0}));
+}
+
+// x is [N=2, C=3, d=2]; the last target is ignore_index (-1). numpy: loss = -x[n, t, d] * w[t],
+// mean = sum(loss) / sum(w[t] over non-ignored elements).
+const std::vector<float> kLossX = {0.1f, -0.4f, 1.2f, 0.3f,  -0.7f, 0.5f,
+                                   2.0f, -1.1f, 0.6f, 0.25f, -0.3f, 0.9f};
+
+NodeTest NllLoss(const std::string& reduction) {
+  NodeTest t("NegativeLogLikelihoodLoss", 13);
+  t.Attr("reduction", reduction)
+      .Attr("ignore_index", int64_t{-1})
+      .Input(Floats({2, 3, 2}, kLossX))
+      .Input(Int64s({2, 2}, {0, 2, 1, -1}))
+      .Input(Floats({3}, {0.2f, 0.5f, 0.4f}));
+  return t;
+}
+
+TEST(LossKernels, NegativeLogLikelihoodReductionsAndIgnoreIndex) {
+  const HostTensor none = NllLoss("none").Run1();
+  EXPECT_EQ(none.dims, (std::vector<int64_t>{2, 2}));
+  ExpectClose(none.values<float>(),
+              {-0.020000001415610313f, -0.20000000298023224f, -0.30000001192092896f, 0.0f});
+  const HostTensor sum = NllLoss("sum").Run1();
+  EXPECT_TRUE(sum.dims.empty());
+  ExpectClose(sum.values<float>(), {-0.5199999809265137f});
+  ExpectClose(NllLoss("mean").Run1().values<float>(), {-0.4727272391319275f});
+  // A target outside [0, C) that is not ignore_index is an error.
+  EXPECT_NE(NodeTest("NegativeLogLikelihoodLoss", 13)
+                .Input(Floats({1, 3}, {0.1f, 0.2f, 0.3f}))
+                .Input(Int64s({1}, {3}))
+                .Error(),
+            "");
+}
+
+TEST(LossKernels, SoftmaxCrossEntropyWithLogProb) {
+  // numpy: lp = s - logsumexp(s, axis=1); loss = -lp[n, label[n]].
+  const std::vector<HostTensor> out =
+      NodeTest("SoftmaxCrossEntropyLoss", 13)
+          .Attr("reduction", std::string("none"))
+          .Input(Tensor<double>({2, 3}, {1.0, 2.0, 0.5, -1.0, 0.0, 3.0}))
+          .Input(Tensor<int32_t>({2}, {1, 2}))
+          .Outputs({true, true})
+          .Run();
+  ASSERT_EQ(out.size(), 2u);
+  const std::vector<double> loss = out[0].values<double>(), lp = out[1].values<double>();
+  const std::vector<double> want_loss = {0.4643687841079447, 0.06588390375742925};
+  const std::vector<double> want_lp = {-1.4643687841079447, -0.4643687841079447,
+                                       -1.9643687841079447, -4.065883903757429,
+                                       -3.0658839037574293, -0.06588390375742925};
+  ASSERT_EQ(loss.size(), want_loss.size());
+  for (size_t i = 0; i < loss.size(); ++i) EXPECT_NEAR(loss[i], want_loss[i], 1e-12);
+  ASSERT_EQ(lp.size(), want_lp.size());
+  for (size_t i = 0; i < lp.size(); ++i) EXPECT_NEAR(lp[i], want_lp[i], 1e-12);
 }
 
 }  // namespace

@@ -183,6 +183,87 @@ TEST(BinaryKernels, Pow) {
   ExpectClose(mixed.values<float>(), {3.375f, -8.0f, 27.0f});
 }
 
+TEST(BinaryKernels, PowIntegerBaseAndExponentTypes) {
+  // numpy: (int32 base ** float32 exponent in float64).astype(int32), float32 ** uint64, int64 **
+  // int64.
+  const HostTensor int_float = NodeTest("Pow", 15)
+                                   .Input(Tensor<int32_t>({3}, {2, 3, 4}))
+                                   .Input(Floats({3}, {0.5f, 2.0f, 1.5f}))
+                                   .Run1();
+  EXPECT_EQ(int_float.dtype, HETRUN_DTYPE_INT32);
+  EXPECT_EQ(int_float.values<int32_t>(), (std::vector<int32_t>{1, 9, 8}));
+  const HostTensor float_u64 = NodeTest("Pow", 15)
+                                   .Input(Floats({3}, {1.5f, 2.0f, -3.0f}))
+                                   .Input(Tensor<uint64_t>({3}, {2, 3, 3}, HETRUN_DTYPE_UINT64))
+                                   .Run1();
+  ExpectClose(float_u64.values<float>(), {2.25f, 8.0f, -27.0f});
+  const HostTensor ints =
+      NodeTest("Pow", 15).Input(Int64s({3}, {3, -2, 7})).Input(Int64s({3}, {5, 3, 0})).Run1();
+  EXPECT_EQ(ints.values<int64_t>(), (std::vector<int64_t>{243, -8, 1}));
+}
+
+TEST(BinaryKernels, ModSignRulesAndUnsigned) {
+  // numpy: np.mod (sign of divisor) for fmod=0, np.fmod (sign of dividend) for fmod=1.
+  const auto a = Tensor<int16_t>({5}, {-7, 7, -7, 7, 5}, HETRUN_DTYPE_INT16);
+  const auto b = Tensor<int16_t>({5}, {3, -3, -3, 3, -1}, HETRUN_DTYPE_INT16);
+  EXPECT_EQ(NodeTest("Mod").Input(a).Input(b).Run1().values<int16_t>(),
+            (std::vector<int16_t>{2, -2, -1, 1, 0}));
+  EXPECT_EQ(NodeTest("Mod").Attr("fmod", int64_t{1}).Input(a).Input(b).Run1().values<int16_t>(),
+            (std::vector<int16_t>{-1, 1, -1, 1, 0}));
+  const HostTensor u = NodeTest("Mod")
+                           .Input(Tensor<uint32_t>({2}, {4000000000u, 7}, HETRUN_DTYPE_UINT32))
+                           .Input(Tensor<uint32_t>({2}, {7, 4000000000u}, HETRUN_DTYPE_UINT32))
+                           .Run1();
+  EXPECT_EQ(u.values<uint32_t>(), (std::vector<uint32_t>{3, 7}));
+}
+
+TEST(BinaryKernels, WideIntegerTypesWrapLikeNumpy) {
+  const HostTensor add = NodeTest("Add")
+                             .Input(Tensor<uint16_t>({2}, {65535, 100}, HETRUN_DTYPE_UINT16))
+                             .Input(Tensor<uint16_t>({2}, {2, 5}, HETRUN_DTYPE_UINT16))
+                             .Run1();
+  EXPECT_EQ(add.dtype, HETRUN_DTYPE_UINT16);
+  EXPECT_EQ(add.values<uint16_t>(), (std::vector<uint16_t>{1, 105}));
+  const HostTensor mul = NodeTest("Mul")
+                             .Input(Tensor<int16_t>({2}, {300, -2}, HETRUN_DTYPE_INT16))
+                             .Input(Tensor<int16_t>({2}, {300, 3}, HETRUN_DTYPE_INT16))
+                             .Run1();
+  EXPECT_EQ(mul.values<int16_t>(), (std::vector<int16_t>{24464, -6}));
+  const HostTensor mx =
+      NodeTest("Max")
+          .Input(Tensor<uint64_t>({3}, {1, 18446744073709551615ull, 5}, HETRUN_DTYPE_UINT64))
+          .Input(Tensor<uint64_t>({3}, {2, 3, 5}, HETRUN_DTYPE_UINT64))
+          .Run1();
+  EXPECT_EQ(mx.values<uint64_t>(), (std::vector<uint64_t>{2, 18446744073709551615ull, 5}));
+  const HostTensor mn = NodeTest("Min")
+                            .Input(Tensor<int16_t>({2}, {-300, 200}, HETRUN_DTYPE_INT16))
+                            .Input(Tensor<int16_t>({2}, {100, -32768}, HETRUN_DTYPE_INT16))
+                            .Run1();
+  EXPECT_EQ(mn.values<int16_t>(), (std::vector<int16_t>{-300, -32768}));
+}
+
+TEST(BinaryKernels, BitShift) {
+  // numpy left_shift/right_shift on uint16; a shift by the bit width or more gives 0.
+  const HostTensor left = NodeTest("BitShift", 11)
+                              .Attr("direction", std::string("LEFT"))
+                              .Input(Tensor<uint16_t>({3}, {1, 0x8001, 3}, HETRUN_DTYPE_UINT16))
+                              .Input(Tensor<uint16_t>({3}, {3, 1, 15}, HETRUN_DTYPE_UINT16))
+                              .Run1();
+  EXPECT_EQ(left.values<uint16_t>(), (std::vector<uint16_t>{8, 2, 32768}));
+  const HostTensor right = NodeTest("BitShift", 11)
+                               .Attr("direction", std::string("RIGHT"))
+                               .Input(Tensor<uint16_t>({3}, {0xffff, 16, 3}, HETRUN_DTYPE_UINT16))
+                               .Input(Tensor<uint16_t>({3}, {4, 16, 1}, HETRUN_DTYPE_UINT16))
+                               .Run1();
+  EXPECT_EQ(right.values<uint16_t>(), (std::vector<uint16_t>{4095, 0, 1}));
+  EXPECT_NE(NodeTest("BitShift", 11)
+                .Attr("direction", std::string("UP"))
+                .Input(Tensor<uint16_t>({1}, {1}, HETRUN_DTYPE_UINT16))
+                .Input(Tensor<uint16_t>({1}, {1}, HETRUN_DTYPE_UINT16))
+                .Error(),
+            "");
+}
+
 TEST(BinaryKernels, ComparisonsGiveBool) {
   const HostTensor a = Floats({4}, {1, 2, 3, 4});
   const HostTensor b = Floats({1}, {2.5f});

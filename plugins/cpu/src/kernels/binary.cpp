@@ -1,6 +1,6 @@
-// Binary elementwise ops (arithmetic, comparison, logic), the variadic Max/Min/Sum/Mean, and Where,
-// all with numpy multidirectional broadcasting. Same-shape float32 Add/Sub/Mul/Div/Max/Min go to
-// the LLVM JIT when it provides them.
+// Binary elementwise ops (arithmetic, comparison, logic, BitShift), the variadic Max/Min/Sum/Mean,
+// and Where, all with numpy multidirectional broadcasting. Same-shape float32
+// Add/Sub/Mul/Div/Max/Min go to the LLVM JIT when it provides them.
 #include <array>
 #include <cmath>
 #include <memory>
@@ -19,22 +19,35 @@ namespace {
 template <typename T>
 constexpr bool kIsInt = std::is_integral_v<T>;
 
+// Integers wrap around (two's complement) like ONNX Runtime's: they are computed in the unsigned
+// type they promote to, because signed overflow (including int16/uint16 promoted to int) is UB.
+template <typename T, bool = kIsInt<T>>
+struct Wrap {
+  using type = T;
+};
+template <typename T>
+struct Wrap<T, true> {
+  using type = std::make_unsigned_t<std::common_type_t<T, unsigned>>;
+};
+template <typename T>
+using WrapType = typename Wrap<T>::type;
+
 struct AddOp {
   template <typename T>
   T operator()(T a, T b) const {
-    return static_cast<T>(a + b);
+    return static_cast<T>(static_cast<WrapType<T>>(a) + static_cast<WrapType<T>>(b));
   }
 };
 struct SubOp {
   template <typename T>
   T operator()(T a, T b) const {
-    return static_cast<T>(a - b);
+    return static_cast<T>(static_cast<WrapType<T>>(a) - static_cast<WrapType<T>>(b));
   }
 };
 struct MulOp {
   template <typename T>
   T operator()(T a, T b) const {
-    return static_cast<T>(a * b);
+    return static_cast<T>(static_cast<WrapType<T>>(a) * static_cast<WrapType<T>>(b));
   }
 };
 struct DivOp {
@@ -80,17 +93,38 @@ struct ModOp {
     }
   }
 };
+// Pow's exponent may have another numeric dtype than its base (opset >= 12); the result has the
+// base's. Integer powers are exact (wrapping) by squaring; anything involving a float goes through
+// double, except float^float of one type, which stays in that type like ONNX Runtime.
 struct PowOp {
+  template <typename T, typename E>
+  T operator()(T a, E b) const {
+    if constexpr (kIsInt<T> && kIsInt<E>) {
+      bool negative = false;
+      if constexpr (std::is_signed_v<E>) negative = b < 0;
+      if (negative) return static_cast<T>(std::pow(static_cast<double>(a), static_cast<double>(b)));
+      WrapType<T> r = 1, base = static_cast<WrapType<T>>(a);
+      for (auto e = static_cast<std::make_unsigned_t<E>>(b); e; e >>= 1) {
+        if (e & 1) r = static_cast<WrapType<T>>(r * base);
+        base = static_cast<WrapType<T>>(base * base);
+      }
+      return static_cast<T>(r);
+    } else if constexpr (std::is_same_v<T, E>) {
+      return b == T(2) ? a * a : std::pow(a, b);  // x^2 is common (variance) and exact as x*x
+    } else {
+      return static_cast<T>(std::pow(static_cast<double>(a), static_cast<double>(b)));
+    }
+  }
+};
+// BitShift on unsigned integers; shifting by the bit width or more gives 0 (C++ leaves it
+// undefined, ONNX does not say).
+struct BitShiftOp {
+  bool left = true;
   template <typename T>
   T operator()(T a, T b) const {
-    if constexpr (kIsInt<T>) {
-      if (b < 0) return static_cast<T>(std::pow(static_cast<double>(a), static_cast<double>(b)));
-      T r = 1;
-      for (T e = b; e > 0; --e) r = static_cast<T>(r * a);
-      return r;
-    } else {
-      return b == T(2) ? a * a : std::pow(a, b);  // x^2 is common (variance) and exact as x*x
-    }
+    if (static_cast<uint64_t>(b) >= sizeof(T) * 8) return 0;
+    const auto w = static_cast<WrapType<T>>(a);
+    return static_cast<T>(left ? w << b : w >> b);
   }
 };
 struct EqualOp {
@@ -144,6 +178,7 @@ struct XorOp {
 
 using BoolTypes = TypeList<uint8_t>;
 using CompareTypes = NumericTypes;
+using UnsignedTypes = TypeList<uint8_t, uint16_t, uint32_t, uint64_t>;
 
 // Bool tensors are handled as uint8 by the loops.
 inline hetrun_dtype_t LoopDType(hetrun_dtype_t t) {
@@ -218,16 +253,16 @@ class BinaryKernel final : public Kernel {
   JitBinaryFn jit_ = nullptr;
 };
 
-template <typename Types>
+template <typename Types, typename Op>
 const char* TypesText() {
   if constexpr (std::is_same_v<Types, BoolTypes>)
     return "bool only";
-  else if constexpr (std::is_same_v<Types, ArithTypes>)
-    return "float32, float64, int8, uint8, int32, int64";
+  else if constexpr (std::is_same_v<Types, UnsignedTypes>)
+    return "uint8, uint16, uint32, uint64";
   else if constexpr (std::is_same_v<Types, FloatTypes>)
     return "float32, float64";
   else
-    return "numeric types and bool";
+    return std::is_same_v<Op, EqualOp> ? "numeric types and bool" : "numeric types";
 }
 
 template <typename Op, typename Types, bool kBoolOut>
@@ -239,7 +274,7 @@ std::unique_ptr<Kernel> MakeBinaryWith(const KernelBuildContext& ctx, Op op) {
                                   (dt != HETRUN_DTYPE_BOOL || std::is_same_v<Op, EqualOp>);
   if (!ok)
     ThrowUnimplemented(std::string(OpName(ctx)) + ": dtype " + plugin::DTypeName(dt) +
-                       " not supported (" + TypesText<Types>() + ")");
+                       " not supported (" + TypesText<Types, Op>() + ")");
   return std::make_unique<BinaryKernel<Op, Types, kBoolOut>>(ctx, op);
 }
 
@@ -254,7 +289,16 @@ std::unique_ptr<Kernel> MakeMod(const KernelBuildContext& ctx) {
   const hetrun_dtype_t dt = ctx.input(0).dtype;
   if (!op.fmod && (dt == HETRUN_DTYPE_FLOAT32 || dt == HETRUN_DTYPE_FLOAT64))
     ThrowUnimplemented("Mod: fmod=0 is not defined for floating-point inputs");
-  return MakeBinaryWith<ModOp, ArithTypes, false>(ctx, op);
+  return MakeBinaryWith<ModOp, NumericTypes, false>(ctx, op);
+}
+
+std::unique_ptr<Kernel> MakeBitShift(const KernelBuildContext& ctx) {
+  BitShiftOp op;
+  const std::string direction = plugin::AttrString(ctx.node, "direction", "");
+  if (direction != "LEFT" && direction != "RIGHT")
+    ThrowUnimplemented("BitShift: direction must be LEFT or RIGHT, got '" + direction + "'");
+  op.left = direction == "LEFT";
+  return MakeBinaryWith<BitShiftOp, UnsignedTypes, false>(ctx, op);
 }
 
 //===-- Pow: the exponent may have another numeric dtype (opset >= 12)
@@ -264,39 +308,28 @@ class PowKernel final : public Kernel {
  public:
   explicit PowKernel(const KernelBuildContext& ctx)
       : base_(ctx.input(0).dtype), exp_(ctx.input(1).dtype) {
-    for (hetrun_dtype_t t : {base_, exp_})
-      RequireDType(
-          "Pow", t,
-          {HETRUN_DTYPE_FLOAT32, HETRUN_DTYPE_FLOAT64, HETRUN_DTYPE_INT32, HETRUN_DTYPE_INT64},
-          "float32, float64, int32, int64");
-    const bool base_int = base_ == HETRUN_DTYPE_INT32 || base_ == HETRUN_DTYPE_INT64;
-    const bool exp_int = exp_ == HETRUN_DTYPE_INT32 || exp_ == HETRUN_DTYPE_INT64;
-    if (base_int && !exp_int) ThrowUnimplemented("Pow: integer base with float exponent");
+    if (!InList(PowBaseTypes{}, base_))
+      ThrowUnimplemented(std::string("Pow: base dtype ") + plugin::DTypeName(base_) +
+                         " not supported (float32, float64, int32, int64)");
+    if (!InList(NumericTypes{}, exp_))
+      ThrowUnimplemented(std::string("Pow: exponent dtype ") + plugin::DTypeName(exp_) +
+                         " not supported (numeric types)");
   }
   std::vector<OutputSpec> InferOutputs(const std::vector<const TensorRef*>& in) override {
     return {OutputSpec{in[0]->dtype, BroadcastShapes("Pow", {&in[0]->dims, &in[1]->dims})}};
   }
   void Run(const std::vector<const TensorRef*>& in, const std::vector<TensorRef*>& out,
            ThreadPool& pool) override {
-    Dispatch<float, double, int32_t, int64_t>(base_, "Pow", [&]<typename T>() {
-      const TensorRef& e = *in[1];
-      // Bring the exponent to the base's type (exact for the integer exponents models use).
-      std::vector<T> converted;
-      const T* pe = e.as<const T>();
-      if (exp_ != base_) {
-        converted.resize(static_cast<size_t>(e.numel()));
-        Dispatch<float, double, int32_t, int64_t>(exp_, "Pow", [&]<typename E>() {
-          const E* src = e.as<const E>();
-          for (size_t i = 0; i < converted.size(); ++i) converted[i] = static_cast<T>(src[i]);
-        });
-        pe = converted.data();
-      }
-      BroadcastBinary(in[0]->as<const T>(), in[0]->dims, pe, e.dims, out[0]->as<T>(), out[0]->dims,
-                      PowOp{}, pool);
+    DispatchList(PowBaseTypes{}, base_, "Pow", [&]<typename T>() {
+      DispatchList(NumericTypes{}, exp_, "Pow", [&]<typename E>() {
+        BroadcastBinary(in[0]->as<const T>(), in[0]->dims, in[1]->as<const E>(), in[1]->dims,
+                        out[0]->as<T>(), out[0]->dims, PowOp{}, pool);
+      });
     });
   }
 
  private:
+  using PowBaseTypes = TypeList<float, double, int32_t, int64_t>;
   hetrun_dtype_t base_, exp_;
 };
 
@@ -356,7 +389,7 @@ class VariadicKernel final : public Kernel {
       : name_(ctx.node.op_type), dtype_(ctx.input(0).dtype) {
     if (!InList(Types{}, dtype_))
       ThrowUnimplemented(name_ + ": dtype " + plugin::DTypeName(dtype_) + " not supported (" +
-                         TypesText<Types>() + ")");
+                         TypesText<Types, Op>() + ")");
     if (dtype_ == HETRUN_DTYPE_FLOAT32 && ctx.num_inputs() == 2)
       if (const char* j = JitName(name_)) jit_ = ElementwiseJit::Get().Binary(j);
   }
@@ -459,12 +492,13 @@ std::unique_ptr<Kernel> MakeWhere(const KernelBuildContext& ctx) {
 }  // namespace
 
 void RegisterBinaryKernels(KernelTable& t) {
-  t.Add("Add", MakeBinary<AddOp, ArithTypes>, nullptr, 2);
-  t.Add("Sub", MakeBinary<SubOp, ArithTypes>, nullptr, 2);
-  t.Add("Mul", MakeBinary<MulOp, ArithTypes>, nullptr, 2);
-  t.Add("Div", MakeBinary<DivOp, ArithTypes>, nullptr, 2);
+  t.Add("Add", MakeBinary<AddOp, NumericTypes>, nullptr, 2);
+  t.Add("Sub", MakeBinary<SubOp, NumericTypes>, nullptr, 2);
+  t.Add("Mul", MakeBinary<MulOp, NumericTypes>, nullptr, 2);
+  t.Add("Div", MakeBinary<DivOp, NumericTypes>, nullptr, 2);
   t.Add("Mod", MakeMod, nullptr, 2);
   t.Add("Pow", MakePow, nullptr, 2);
+  t.Add("BitShift", MakeBitShift, nullptr, 2);
   t.Add("Equal", MakeBinary<EqualOp, CompareTypes, true>, nullptr, 2);
   t.Add("Less", MakeBinary<LessOp, CompareTypes, true>, nullptr, 2);
   t.Add("LessOrEqual", MakeBinary<LessOrEqualOp, CompareTypes, true>, nullptr, 2);
@@ -473,9 +507,9 @@ void RegisterBinaryKernels(KernelTable& t) {
   t.Add("And", MakeBinary<AndOp, BoolTypes, true>, nullptr, 2);
   t.Add("Or", MakeBinary<OrOp, BoolTypes, true>, nullptr, 2);
   t.Add("Xor", MakeBinary<XorOp, BoolTypes, true>, nullptr, 2);
-  t.Add("Max", MakeVariadic<MaxOp, ArithTypes>);
-  t.Add("Min", MakeVariadic<MinOp, ArithTypes>);
-  t.Add("Sum", MakeVariadic<AddOp, ArithTypes>);
+  t.Add("Max", MakeVariadic<MaxOp, NumericTypes>);
+  t.Add("Min", MakeVariadic<MinOp, NumericTypes>);
+  t.Add("Sum", MakeVariadic<AddOp, NumericTypes>);
   t.Add("Mean", MakeVariadic<AddOp, FloatTypes, true>);
   t.Add("Where", MakeWhere, nullptr, 3);
   t.Add("PRelu", MakePRelu, nullptr, 2);

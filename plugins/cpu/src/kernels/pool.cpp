@@ -1,6 +1,6 @@
-// Pooling: MaxPool and AveragePool (1-D and 2-D windows with pads, strides, dilations, ceil_mode),
-// and GlobalAveragePool / GlobalMaxPool over any number of spatial dims. Parallel over N x C
-// planes.
+// Pooling: MaxPool (with its optional Indices output) and AveragePool (1-D, 2-D and 3-D windows
+// with pads, strides, dilations, ceil_mode), and GlobalAveragePool / GlobalMaxPool over any number
+// of spatial dims. Parallel over N x C planes.
 #include <algorithm>
 #include <limits>
 #include <memory>
@@ -14,17 +14,28 @@
 namespace hetrun::cpu {
 namespace {
 
-struct Plane2D {
-  int64_t H, W, OH, OW, KH, KW, SH, SW, DH, DW, PH, PW, PH_end, PW_end;
+// Spatial geometry padded to 3-D with leading unit dims, so one loop nest serves 1-D to 3-D.
+struct Plane3D {
+  int64_t in[3], out[3], k[3], s[3], d[3], pb[3], pe[3];
+  int64_t in_size() const { return in[0] * in[1] * in[2]; }
+  int64_t out_size() const { return out[0] * out[1] * out[2]; }
 };
 
-Plane2D To2D(const WindowGeometry& g) {
-  if (g.in.size() == 1)
-    return {1, g.in[0],       1, g.out[0],       1, g.kernel[0], 1, g.stride[0],
-            1, g.dilation[0], 0, g.pad_begin[0], 0, g.pad_end[0]};
-  return {g.in[0],        g.in[1],        g.out[0],     g.out[1],      g.kernel[0],
-          g.kernel[1],    g.stride[0],    g.stride[1],  g.dilation[0], g.dilation[1],
-          g.pad_begin[0], g.pad_begin[1], g.pad_end[0], g.pad_end[1]};
+Plane3D To3D(const WindowGeometry& g) {
+  Plane3D p;
+  const size_t r = g.in.size();
+  for (size_t j = 0; j < 3; ++j) {
+    const bool unit = j < 3 - r;
+    const size_t i = unit ? 0 : j - (3 - r);
+    p.in[j] = unit ? 1 : g.in[i];
+    p.out[j] = unit ? 1 : g.out[i];
+    p.k[j] = unit ? 1 : g.kernel[i];
+    p.s[j] = unit ? 1 : g.stride[i];
+    p.d[j] = unit ? 1 : g.dilation[i];
+    p.pb[j] = unit ? 0 : g.pad_begin[i];
+    p.pe[j] = unit ? 0 : g.pad_end[i];
+  }
+  return p;
 }
 
 enum class PoolKind { kMax, kAverage };
@@ -39,39 +50,43 @@ class PoolKernel final : public Kernel {
           op, dtype_,
           {HETRUN_DTYPE_FLOAT32, HETRUN_DTYPE_FLOAT64, HETRUN_DTYPE_INT8, HETRUN_DTYPE_UINT8},
           "float32, float64, int8, uint8");
-      RequireNoOutputFrom(ctx, 1, "Indices");
+      RequireNoOutputFrom(ctx, 2, "beyond Indices");
+      column_major_ = plugin::AttrInt(ctx.node, "storage_order", 0) != 0;
     } else {
       RequireDType(op, dtype_, {HETRUN_DTYPE_FLOAT32, HETRUN_DTYPE_FLOAT64}, "float32, float64");
       count_include_pad_ = plugin::AttrInt(ctx.node, "count_include_pad", 0) != 0;
     }
     if (attrs_.kernel.empty()) ThrowUnimplemented(std::string(op) + ": kernel_shape is required");
-    if (attrs_.kernel.size() > 2)
-      ThrowUnimplemented(std::string(op) + ": only 1-D and 2-D windows are supported");
+    if (attrs_.kernel.size() > 3)
+      ThrowUnimplemented(std::string(op) + ": only 1-D, 2-D and 3-D windows are supported");
   }
 
   std::vector<OutputSpec> InferOutputs(const std::vector<const TensorRef*>& in) override {
     const WindowGeometry g = Resolve(*in[0]);
     std::vector<int64_t> out{in[0]->dims[0], in[0]->dims[1]};
     out.insert(out.end(), g.out.begin(), g.out.end());
-    return {OutputSpec{dtype_, out}};
+    return {OutputSpec{dtype_, out}, OutputSpec{HETRUN_DTYPE_INT64, out}};
   }
 
   void Run(const std::vector<const TensorRef*>& in, const std::vector<TensorRef*>& out,
            ThreadPool& pool) override {
-    const Plane2D p = To2D(Resolve(*in[0]));
+    const Plane3D p = To3D(Resolve(*in[0]));
     const int64_t planes = in[0]->dims[0] * in[0]->dims[1];
+    int64_t* indices = out.size() > 1 && out[1] ? out[1]->as<int64_t>() : nullptr;
     Dispatch<float, double, int8_t, uint8_t>(dtype_, "Pool", [&]<typename T>() {
       const T* x = in[0]->as<const T>();
       T* y = out[0]->as<T>();
-      pool.ParallelFor(planes, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, p.OH * p.OW)),
+      const int64_t is = p.in_size(), os = p.out_size();
+      pool.ParallelFor(planes, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, os)),
                        [&](int64_t c0, int64_t c1) {
                          for (int64_t c = c0; c < c1; ++c) {
                            if constexpr (std::is_floating_point_v<T>)
                              if (kind_ == PoolKind::kAverage) {
-                               AveragePlane(x + c * p.H * p.W, y + c * p.OH * p.OW, p);
+                               AveragePlane(x + c * is, y + c * os, p);
                                continue;
                              }
-                           MaxPlane(x + c * p.H * p.W, y + c * p.OH * p.OW, p);
+                           MaxPlane(x + c * is, y + c * os, indices ? indices + c * os : nullptr,
+                                    c * is, p);
                          }
                        });
     });
@@ -85,48 +100,77 @@ class PoolKernel final : public Kernel {
     return ResolveWindow(attrs_, std::vector<int64_t>(x.dims.begin() + 2, x.dims.end()));
   }
 
+  // Max over each window; `idx` (optional) gets the flat index into the whole input of the first
+  // maximum, counting the plane's spatial dims row-major, or column-major with storage_order 1.
   template <typename T>
-  static void MaxPlane(const T* x, T* y, const Plane2D& p) {
-    for (int64_t oh = 0; oh < p.OH; ++oh) {
-      const int64_t h0 = oh * p.SH - p.PH;
-      for (int64_t ow = 0; ow < p.OW; ++ow) {
-        const int64_t w0 = ow * p.SW - p.PW;
-        T m = std::numeric_limits<T>::lowest();
-        for (int64_t kh = 0; kh < p.KH; ++kh) {
-          const int64_t ih = h0 + kh * p.DH;
-          if (ih < 0 || ih >= p.H) continue;
-          const T* row = x + ih * p.W;
-          for (int64_t kw = 0; kw < p.KW; ++kw) {
-            const int64_t iw = w0 + kw * p.DW;
-            if (iw >= 0 && iw < p.W && row[iw] > m) m = row[iw];
+  void MaxPlane(const T* x, T* y, int64_t* idx, int64_t plane_offset, const Plane3D& p) const {
+    int64_t o = 0;
+    for (int64_t od = 0; od < p.out[0]; ++od)
+      for (int64_t oh = 0; oh < p.out[1]; ++oh)
+        for (int64_t ow = 0; ow < p.out[2]; ++ow, ++o) {
+          T m = std::numeric_limits<T>::lowest();
+          int64_t at[3] = {-1, -1, -1};
+          for (int64_t kd = 0; kd < p.k[0]; ++kd) {
+            const int64_t id = od * p.s[0] - p.pb[0] + kd * p.d[0];
+            if (id < 0 || id >= p.in[0]) continue;
+            for (int64_t kh = 0; kh < p.k[1]; ++kh) {
+              const int64_t ih = oh * p.s[1] - p.pb[1] + kh * p.d[1];
+              if (ih < 0 || ih >= p.in[1]) continue;
+              const T* row = x + (id * p.in[1] + ih) * p.in[2];
+              for (int64_t kw = 0; kw < p.k[2]; ++kw) {
+                const int64_t iw = ow * p.s[2] - p.pb[2] + kw * p.d[2];
+                if (iw >= 0 && iw < p.in[2] && (row[iw] > m || at[0] < 0)) {
+                  m = row[iw];
+                  at[0] = id;
+                  at[1] = ih;
+                  at[2] = iw;
+                }
+              }
+            }
           }
+          y[o] = m;
+          if (idx && at[0] < 0)
+            idx[o] = -1;  // a window entirely in the padding has no source element
+          else if (idx)
+            idx[o] = plane_offset + (column_major_ ? (at[2] * p.in[1] + at[1]) * p.in[0] + at[0]
+                                                   : (at[0] * p.in[1] + at[1]) * p.in[2] + at[2]);
         }
-        y[oh * p.OW + ow] = m;
-      }
-    }
   }
 
   template <typename T>
-  void AveragePlane(const T* x, T* y, const Plane2D& p) const {
-    for (int64_t oh = 0; oh < p.OH; ++oh) {
-      // Window rows: clipped to the padded input for the divisor, to the input for the sum.
-      int64_t hs = oh * p.SH - p.PH, he = std::min(hs + (p.KH - 1) * p.DH + 1, p.H + p.PH_end);
-      const int64_t hcount_pad = (he - hs + p.DH - 1) / p.DH;
-      for (int64_t ow = 0; ow < p.OW; ++ow) {
-        int64_t ws = ow * p.SW - p.PW, we = std::min(ws + (p.KW - 1) * p.DW + 1, p.W + p.PW_end);
-        const int64_t wcount_pad = (we - ws + p.DW - 1) / p.DW;
-        double sum = 0;
-        int64_t count = 0;
-        for (int64_t ih = hs; ih < he; ih += p.DH) {
-          if (ih < 0 || ih >= p.H) continue;
-          for (int64_t iw = ws; iw < we; iw += p.DW) {
-            if (iw < 0 || iw >= p.W) continue;
-            sum += static_cast<double>(x[ih * p.W + iw]);
-            ++count;
+  void AveragePlane(const T* x, T* y, const Plane3D& p) const {
+    int64_t o = 0;
+    for (int64_t od = 0; od < p.out[0]; ++od) {
+      // Window extents per axis: clipped to the padded input for the divisor, to the input for
+      // the sum.
+      const int64_t ds = od * p.s[0] - p.pb[0],
+                    de = std::min(ds + (p.k[0] - 1) * p.d[0] + 1, p.in[0] + p.pe[0]);
+      const int64_t dcount = (de - ds + p.d[0] - 1) / p.d[0];
+      for (int64_t oh = 0; oh < p.out[1]; ++oh) {
+        const int64_t hs = oh * p.s[1] - p.pb[1],
+                      he = std::min(hs + (p.k[1] - 1) * p.d[1] + 1, p.in[1] + p.pe[1]);
+        const int64_t hcount = (he - hs + p.d[1] - 1) / p.d[1];
+        for (int64_t ow = 0; ow < p.out[2]; ++ow, ++o) {
+          const int64_t ws = ow * p.s[2] - p.pb[2],
+                        we = std::min(ws + (p.k[2] - 1) * p.d[2] + 1, p.in[2] + p.pe[2]);
+          const int64_t wcount = (we - ws + p.d[2] - 1) / p.d[2];
+          double sum = 0;
+          int64_t count = 0;
+          for (int64_t id = ds; id < de; id += p.d[0]) {
+            if (id < 0 || id >= p.in[0]) continue;
+            for (int64_t ih = hs; ih < he; ih += p.d[1]) {
+              if (ih < 0 || ih >= p.in[1]) continue;
+              const T* row = x + (id * p.in[1] + ih) * p.in[2];
+              for (int64_t iw = ws; iw < we; iw += p.d[2]) {
+                if (iw < 0 || iw >= p.in[2]) continue;
+                sum += static_cast<double>(row[iw]);
+                ++count;
+              }
+            }
           }
+          const int64_t divisor = count_include_pad_ ? dcount * hcount * wcount : count;
+          y[o] = divisor > 0 ? static_cast<T>(sum / static_cast<double>(divisor)) : T(0);
         }
-        const int64_t divisor = count_include_pad_ ? hcount_pad * wcount_pad : count;
-        y[oh * p.OW + ow] = divisor > 0 ? static_cast<T>(sum / static_cast<double>(divisor)) : T(0);
       }
     }
   }
@@ -135,6 +179,7 @@ class PoolKernel final : public Kernel {
   WindowAttrs attrs_;
   hetrun_dtype_t dtype_;
   bool count_include_pad_ = false;
+  bool column_major_ = false;
 };
 
 class GlobalPoolKernel final : public Kernel {

@@ -61,5 +61,18 @@ void RegisterExpandPadKernels(KernelTable& table);
 void RegisterGeneratorKernels(KernelTable& table);
 void RegisterCastKernels(KernelTable& table);
 void RegisterIndexKernels(KernelTable& table);
+void RegisterResizeKernels(KernelTable& table);
+void RegisterConvTransposeKernels(KernelTable& table);
+void RegisterGridSampleKernels(KernelTable& table);
+void RegisterMaxUnpoolKernels(KernelTable& table);
+void RegisterLrnKernels(KernelTable& table);
+void RegisterScatterGatherNDKernels(KernelTable& table);
+void RegisterSelectKernels(KernelTable& table);
+void RegisterNmsKernels(KernelTable& table);
+void RegisterQuantizeKernels(KernelTable& table);
+void RegisterEinsumKernels(KernelTable& table);
+void RegisterWindowKernels(KernelTable& table);
+void RegisterDetMvnKernels(KernelTable& table);
+void RegisterLossKernels(KernelTable& table);
 
 }  // namespace hetrun::cpu

@@ -14,8 +14,6 @@ using FloatTypes = TypeList<float, double>;
 using SignedTypes = TypeList<float, double, int8_t, int16_t, int32_t, int64_t>;
 using NumericTypes = TypeList<float, double, int8_t, uint8_t, int16_t, uint16_t, int32_t, uint32_t,
                               int64_t, uint64_t>;
-// The arithmetic types the binary ops support (the ones real models use).
-using ArithTypes = TypeList<float, double, int8_t, uint8_t, int32_t, int64_t>;
 
 template <typename... Types, typename F>
 void DispatchList(TypeList<Types...>, hetrun_dtype_t dtype, std::string_view op, F&& f) {
