@@ -7,7 +7,7 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 packages=(
-  cmake ninja-build g++ pkg-config ca-certificates
+  cmake ninja-build g++ pkg-config ca-certificates clang-format
   llvm-16-dev
   libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx python3-numpy
   libboost-dev libboost-filesystem-dev nlohmann-json3-dev

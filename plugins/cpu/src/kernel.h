@@ -1,7 +1,7 @@
 // The CPU plugin's kernel interface. One Kernel object is created per node when a part is compiled
 // (and, to answer query_support, created and discarded). Creation is where a kernel checks that it
-// can run the node exactly as ONNX specifies: otherwise it throws plugin::Error(UNIMPLEMENTED, why).
-// Shapes are resolved at run time from the actual inputs, so dynamic dims just work.
+// can run the node exactly as ONNX specifies: otherwise it throws plugin::Error(UNIMPLEMENTED,
+// why). Shapes are resolved at run time from the actual inputs, so dynamic dims just work.
 #pragma once
 
 #include <memory>

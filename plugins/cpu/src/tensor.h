@@ -21,7 +21,10 @@ struct TensorRef {
     return n;
   }
   size_t bytes() const { return static_cast<size_t>(numel()) * plugin::DTypeSize(dtype); }
-  template <typename T> T* as() const { return static_cast<T*>(data); }
+  template <typename T>
+  T* as() const {
+    return static_cast<T*>(data);
+  }
 };
 
 // What a kernel says about one output before it runs.

@@ -1,6 +1,7 @@
 // The core graph IR: a small, typed SSA graph. Values are tensors with a dtype and a (possibly
 // symbolic) shape; nodes are ONNX operators that consume and produce values. Nodes are kept in
-// topological order. Passes and the partitioner work on this; plugins see it only as a C graph view.
+// topological order. Passes and the partitioner work on this; plugins see it only as a C graph
+// view.
 #pragma once
 
 #include <cstdint>
@@ -52,7 +53,14 @@ class Graph;
 
 struct Attribute {
   enum class Type : uint32_t {  // values equal ONNX AttributeProto.AttributeType
-    kFloat = 1, kInt = 2, kString = 3, kTensor = 4, kGraph = 5, kFloats = 6, kInts = 7, kStrings = 8,
+    kFloat = 1,
+    kInt = 2,
+    kString = 3,
+    kTensor = 4,
+    kGraph = 5,
+    kFloats = 6,
+    kInts = 7,
+    kStrings = 8,
   };
   std::string name;
   Type type = Type::kInt;
@@ -69,7 +77,7 @@ struct Attribute {
 struct Node {
   std::string name;  // unique in the graph (the importer names unnamed nodes)
   std::string op_type;
-  std::string domain;  // "" = default ONNX domain
+  std::string domain;            // "" = default ONNX domain
   std::vector<ValueId> inputs;   // kNoValue for omitted optional inputs
   std::vector<ValueId> outputs;  // kNoValue for omitted optional outputs
   std::vector<Attribute> attributes;
@@ -82,8 +90,8 @@ class Graph {
   std::string name;
   std::map<std::string, int64_t> opsets;  // domain -> version imported by the model
   std::vector<Value> values;
-  std::vector<Node> nodes;  // topological order
-  std::vector<ValueId> inputs;   // graph inputs that are not constants
+  std::vector<Node> nodes;      // topological order
+  std::vector<ValueId> inputs;  // graph inputs that are not constants
   std::vector<ValueId> outputs;
   // Only in subgraphs (If/Loop/Scan bodies): values read from an enclosing graph, by name. They
   // have no producer, are neither inputs nor constants, and carry the dtype and shape the enclosing

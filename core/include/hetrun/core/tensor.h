@@ -31,8 +31,14 @@ class Tensor {
 
   const void* data() const { return storage_.get(); }
   void* mutable_data() { return storage_.get(); }
-  template <typename T> const T* data_as() const { return static_cast<const T*>(data()); }
-  template <typename T> T* mutable_data_as() { return static_cast<T*>(mutable_data()); }
+  template <typename T>
+  const T* data_as() const {
+    return static_cast<const T*>(data());
+  }
+  template <typename T>
+  T* mutable_data_as() {
+    return static_cast<T*>(mutable_data());
+  }
 
   // Only for kString tensors.
   const std::vector<std::string>& strings() const { return strings_; }
@@ -51,7 +57,6 @@ class Tensor {
 };
 
 // Element count of `dims`, or an error on a negative dim or overflow past `limit`.
-Result<int64_t> CheckedElementCount(const std::vector<int64_t>& dims,
-                                    int64_t limit = INT64_MAX);
+Result<int64_t> CheckedElementCount(const std::vector<int64_t>& dims, int64_t limit = INT64_MAX);
 
 }  // namespace hetrun::core
