@@ -40,6 +40,7 @@ const KernelTable& Table() {
     RegisterWindowKernels(t);
     RegisterDetMvnKernels(t);
     RegisterLossKernels(t);
+    RegisterRecurrentKernels(t);
     return t;
   }();
   return table;

@@ -74,5 +74,6 @@ void RegisterEinsumKernels(KernelTable& table);
 void RegisterWindowKernels(KernelTable& table);
 void RegisterDetMvnKernels(KernelTable& table);
 void RegisterLossKernels(KernelTable& table);
+void RegisterRecurrentKernels(KernelTable& table);
 
 }  // namespace hetrun::cpu
