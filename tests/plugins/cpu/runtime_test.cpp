@@ -42,11 +42,23 @@ TEST(ThreadPool, RespectsTheGrainAndUsesSeveralThreads) {
   std::mutex mutex;
   std::set<std::thread::id> ids;
   std::atomic<int> small_chunks{0};
+  // Each chunk waits (up to 10 s) until a second thread has shown up: on a loaded machine the
+  // caller could otherwise finish every chunk before a worker wakes, and a timing-based test would
+  // flake.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   pool.ParallelFor(1 << 16, 1024, [&](int64_t begin, int64_t end) {
     if (end - begin < 1024 && end != (1 << 16)) ++small_chunks;
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-    std::lock_guard lock(mutex);
-    ids.insert(std::this_thread::get_id());
+    {
+      std::lock_guard lock(mutex);
+      ids.insert(std::this_thread::get_id());
+    }
+    while (std::chrono::steady_clock::now() < deadline) {
+      {
+        std::lock_guard lock(mutex);
+        if (ids.size() > 1) break;
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
   });
   EXPECT_EQ(small_chunks.load(), 0);
   EXPECT_GT(ids.size(), 1u);
