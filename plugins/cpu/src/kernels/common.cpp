@@ -109,4 +109,13 @@ void CopyIfDistinct(const TensorRef& in, TensorRef& out) {
   if (out.data != in.data && bytes) std::memmove(out.data, in.data, bytes);
 }
 
+size_t MovableElementSize(const KernelBuildContext& ctx, size_t input) {
+  const hetrun_dtype_t t = ctx.input(input).dtype;
+  const size_t s = plugin::DTypeSize(t);
+  if (t == HETRUN_DTYPE_STRING || s == 0 || s > 8)
+    ThrowUnimplemented(std::string(OpName(ctx)) + ": dtype " + plugin::DTypeName(t) +
+                       " not supported");
+  return s;
+}
+
 }  // namespace hetrun::cpu

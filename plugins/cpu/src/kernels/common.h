@@ -41,6 +41,10 @@ inline std::string_view OpName(const KernelBuildContext& ctx) {
   return ctx.node.op_type;
 }
 
+// Bytes per element of input `input` for ops that only move data (any fixed-size dtype up to 8
+// bytes); throws UNIMPLEMENTED naming the op for strings and wider types.
+size_t MovableElementSize(const KernelBuildContext& ctx, size_t input = 0);
+
 // Throws UNIMPLEMENTED "<op>: dtype <t> not supported (<allowed_text>)" unless `dtype` is allowed.
 void RequireDType(std::string_view op, hetrun_dtype_t dtype,
                   std::initializer_list<hetrun_dtype_t> allowed, std::string_view allowed_text);

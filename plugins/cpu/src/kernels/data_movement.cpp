@@ -13,22 +13,13 @@
 namespace hetrun::cpu {
 namespace {
 
-size_t ElemSize(const KernelBuildContext& ctx, size_t input = 0) {
-  const hetrun_dtype_t t = ctx.input(input).dtype;
-  const size_t s = plugin::DTypeSize(t);
-  if (t == HETRUN_DTYPE_STRING || s == 0 || s > 8)
-    ThrowUnimplemented(std::string(OpName(ctx)) + ": dtype " + plugin::DTypeName(t) +
-                       " not supported");
-  return s;
-}
-
 //===-- Transpose
 //-------------------------------------------------------------------------------===//
 
 class TransposeKernel final : public Kernel {
  public:
   explicit TransposeKernel(const KernelBuildContext& ctx)
-      : elem_(ElemSize(ctx)), perm_(plugin::AttrInts(ctx.node, "perm")) {}
+      : elem_(MovableElementSize(ctx)), perm_(plugin::AttrInts(ctx.node, "perm")) {}
 
   std::vector<OutputSpec> InferOutputs(const std::vector<const TensorRef*>& in) override {
     const std::vector<int64_t> perm = Perm(in[0]->dims.size());
@@ -113,7 +104,7 @@ class TransposeKernel final : public Kernel {
 
 class ConcatKernel final : public Kernel {
  public:
-  explicit ConcatKernel(const KernelBuildContext& ctx) : elem_(ElemSize(ctx)) {
+  explicit ConcatKernel(const KernelBuildContext& ctx) : elem_(MovableElementSize(ctx)) {
     const hetrun_attribute* a = plugin::FindAttr(ctx.node, "axis");
     if (!a && ctx.node.opset >= 4) ThrowUnimplemented("Concat: axis attribute is required");
     axis_ = a ? a->i : 1;
@@ -165,7 +156,7 @@ class ConcatKernel final : public Kernel {
 class SplitKernel final : public Kernel {
  public:
   explicit SplitKernel(const KernelBuildContext& ctx)
-      : elem_(ElemSize(ctx)),
+      : elem_(MovableElementSize(ctx)),
         axis_(plugin::AttrInt(ctx.node, "axis", 0)),
         outputs_(ctx.num_outputs()),
         opset_(ctx.node.opset) {
@@ -242,7 +233,7 @@ class SplitKernel final : public Kernel {
 class GatherKernel final : public Kernel {
  public:
   explicit GatherKernel(const KernelBuildContext& ctx)
-      : elem_(ElemSize(ctx)), axis_(plugin::AttrInt(ctx.node, "axis", 0)) {
+      : elem_(MovableElementSize(ctx)), axis_(plugin::AttrInt(ctx.node, "axis", 0)) {
     RequireDType("Gather", ctx.input(1).dtype, {HETRUN_DTYPE_INT32, HETRUN_DTYPE_INT64},
                  "indices must be int32 or int64");
   }

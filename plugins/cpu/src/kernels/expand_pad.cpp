@@ -14,18 +14,9 @@
 namespace hetrun::cpu {
 namespace {
 
-size_t ElemSize(const KernelBuildContext& ctx) {
-  const hetrun_dtype_t t = ctx.input(0).dtype;
-  const size_t s = plugin::DTypeSize(t);
-  if (t == HETRUN_DTYPE_STRING || s == 0 || s > 8)
-    ThrowUnimplemented(std::string(OpName(ctx)) + ": dtype " + plugin::DTypeName(t) +
-                       " not supported");
-  return s;
-}
-
 class ExpandKernel final : public Kernel {
  public:
-  explicit ExpandKernel(const KernelBuildContext& ctx) : elem_(ElemSize(ctx)) {}
+  explicit ExpandKernel(const KernelBuildContext& ctx) : elem_(MovableElementSize(ctx)) {}
   std::vector<OutputSpec> InferOutputs(const std::vector<const TensorRef*>& in) override {
     const std::vector<int64_t> shape = ReadInts(*in[1], "Expand", "shape");
     return {OutputSpec{in[0]->dtype, BroadcastShapes("Expand", {&in[0]->dims, &shape})}};
@@ -53,7 +44,7 @@ class ExpandKernel final : public Kernel {
 
 class TileKernel final : public Kernel {
  public:
-  explicit TileKernel(const KernelBuildContext& ctx) : elem_(ElemSize(ctx)) {}
+  explicit TileKernel(const KernelBuildContext& ctx) : elem_(MovableElementSize(ctx)) {}
   std::vector<OutputSpec> InferOutputs(const std::vector<const TensorRef*>& in) override {
     const std::vector<int64_t> rep = ReadInts(*in[1], "Tile", "repeats");
     const auto& d = in[0]->dims;
@@ -109,7 +100,7 @@ enum class PadMode { kConstant, kReflect, kEdge };
 class PadKernel final : public Kernel {
  public:
   explicit PadKernel(const KernelBuildContext& ctx)
-      : elem_(ElemSize(ctx)), dtype_(ctx.input(0).dtype), opset_(ctx.node.opset) {
+      : elem_(MovableElementSize(ctx)), dtype_(ctx.input(0).dtype), opset_(ctx.node.opset) {
     const std::string mode = plugin::AttrString(ctx.node, "mode", "constant");
     if (mode == "constant")
       mode_ = PadMode::kConstant;

@@ -14,15 +14,6 @@
 namespace hetrun::cpu {
 namespace {
 
-size_t ElemSize(const KernelBuildContext& ctx, size_t input = 0) {
-  const hetrun_dtype_t t = ctx.input(input).dtype;
-  const size_t s = plugin::DTypeSize(t);
-  if (t == HETRUN_DTYPE_STRING || s == 0 || s > 8)
-    ThrowUnimplemented(std::string(OpName(ctx)) + ": dtype " + plugin::DTypeName(t) +
-                       " not supported");
-  return s;
-}
-
 int64_t ScalarInt(const TensorRef& t, std::string_view op, std::string_view what) {
   if (t.numel() != 1)
     ThrowInvalid(std::string(op) + ": " + std::string(what) + " must be a scalar");
@@ -80,7 +71,7 @@ class CumSumKernel final : public Kernel {
 class TriluKernel final : public Kernel {
  public:
   explicit TriluKernel(const KernelBuildContext& ctx)
-      : elem_(ElemSize(ctx)), upper_(plugin::AttrInt(ctx.node, "upper", 1) != 0) {}
+      : elem_(MovableElementSize(ctx)), upper_(plugin::AttrInt(ctx.node, "upper", 1) != 0) {}
   std::vector<OutputSpec> InferOutputs(const std::vector<const TensorRef*>& in) override {
     if (in[0]->dims.size() < 2) ThrowInvalid("Trilu: input must have rank >= 2");
     return {OutputSpec{in[0]->dtype, in[0]->dims}};
@@ -112,7 +103,7 @@ class TriluKernel final : public Kernel {
 class GatherElementsKernel final : public Kernel {
  public:
   explicit GatherElementsKernel(const KernelBuildContext& ctx)
-      : elem_(ElemSize(ctx)), axis_(plugin::AttrInt(ctx.node, "axis", 0)) {}
+      : elem_(MovableElementSize(ctx)), axis_(plugin::AttrInt(ctx.node, "axis", 0)) {}
   std::vector<OutputSpec> InferOutputs(const std::vector<const TensorRef*>& in) override {
     if (in[1]->dims.size() != in[0]->dims.size())
       ThrowInvalid("GatherElements: data and indices ranks differ");
@@ -222,7 +213,7 @@ class TopKKernel final : public Kernel {
 class OneHotKernel final : public Kernel {
  public:
   explicit OneHotKernel(const KernelBuildContext& ctx)
-      : axis_(plugin::AttrInt(ctx.node, "axis", -1)), elem_(ElemSize(ctx, 2)) {
+      : axis_(plugin::AttrInt(ctx.node, "axis", -1)), elem_(MovableElementSize(ctx, 2)) {
     RequireInput(ctx, 1, "depth");
     RequireInput(ctx, 2, "values");
   }
@@ -304,7 +295,7 @@ class SpaceDepthKernel final : public Kernel {
  public:
   SpaceDepthKernel(const KernelBuildContext& ctx, bool to_space)
       : to_space_(to_space),
-        elem_(ElemSize(ctx)),
+        elem_(MovableElementSize(ctx)),
         block_(plugin::AttrInt(ctx.node, "blocksize", 0)) {
     if (block_ < 1) ThrowUnimplemented(std::string(OpName(ctx)) + ": blocksize must be positive");
     const std::string mode = plugin::AttrString(ctx.node, "mode", "DCR");

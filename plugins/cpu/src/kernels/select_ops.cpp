@@ -24,15 +24,6 @@ bool IsNonZero(T v) {
     return v != T(0);
 }
 
-size_t MovableElemSize(const KernelBuildContext& ctx, size_t input = 0) {
-  const hetrun_dtype_t t = ctx.input(input).dtype;
-  const size_t s = plugin::DTypeSize(t);
-  if (t == HETRUN_DTYPE_STRING || s == 0 || s > 8)
-    ThrowUnimplemented(std::string(OpName(ctx)) + ": dtype " + plugin::DTypeName(t) +
-                       " not supported");
-  return s;
-}
-
 using NonZeroTypes = TypeList<float, double, int8_t, uint8_t, int16_t, uint16_t, int32_t, uint32_t,
                               int64_t, uint64_t, Bool>;
 
@@ -78,7 +69,7 @@ class NonZeroKernel final : public Kernel {
 
 class CompressKernel final : public Kernel {
  public:
-  explicit CompressKernel(const KernelBuildContext& ctx) : elem_(MovableElemSize(ctx)) {
+  explicit CompressKernel(const KernelBuildContext& ctx) : elem_(MovableElementSize(ctx)) {
     RequireInput(ctx, 1, "condition");
     if (plugin::FindAttr(ctx.node, "axis")) {
       axis_ = plugin::AttrInt(ctx.node, "axis", 0);
@@ -136,7 +127,7 @@ class CompressKernel final : public Kernel {
 class ReverseSequenceKernel final : public Kernel {
  public:
   explicit ReverseSequenceKernel(const KernelBuildContext& ctx)
-      : elem_(MovableElemSize(ctx)),
+      : elem_(MovableElementSize(ctx)),
         batch_axis_(plugin::AttrInt(ctx.node, "batch_axis", 1)),
         time_axis_(plugin::AttrInt(ctx.node, "time_axis", 0)) {
     RequireInput(ctx, 1, "sequence_lens");
