@@ -14,6 +14,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libvulkan-dev mesa-vulkan-drivers glslang-dev glslang-tools spirv-tools spirv-headers
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd
+  graphviz
   nodejs npm
 )
 

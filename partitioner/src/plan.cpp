@@ -4,6 +4,20 @@
 
 namespace hetrun::partitioner {
 
+uint64_t Plan::BytesIn(int part) const {
+  uint64_t bytes = 0;
+  for (const Transfer& t : transfers)
+    if (t.to_part == part) bytes += t.bytes;
+  return bytes;
+}
+
+uint64_t Plan::BytesOut(int part) const {
+  uint64_t bytes = 0;
+  for (const Transfer& t : transfers)
+    if (t.from_part == part) bytes += t.bytes;
+  return bytes;
+}
+
 Status VerifyPlan(const core::Graph& graph, const Plan& plan) {
   const size_t n = graph.nodes.size();
   std::vector<int> part_of(n, -1);
@@ -27,8 +41,11 @@ Status VerifyPlan(const core::Graph& graph, const Plan& plan) {
   // Every edge must go from a part to the same or a later part in the listed order. That makes the
   // listed order a topological order of the part graph, which proves it acyclic; and since a path
   // can only move forward through parts, no path leaves a part and comes back (convexity).
+  // Outer-scope reads of subgraphs are edges too.
   for (size_t i = 0; i < n; ++i) {
-    for (core::ValueId v : graph.nodes[i].inputs) {
+    std::vector<core::ValueId> reads = graph.nodes[i].inputs;
+    for (core::ValueId v : graph.ImplicitInputs(static_cast<core::NodeId>(i))) reads.push_back(v);
+    for (core::ValueId v : reads) {
       if (v == core::kNoValue) continue;
       core::NodeId producer = graph.values[v].producer;
       if (producer < 0) continue;

@@ -122,6 +122,26 @@ Result<RunArguments> ParseRunArguments(const std::vector<std::string>& args) {
     } else if (opt == "--timeout-ms") {
       HETRUN_ASSIGN_OR_RETURN(std::string v, reader.Value(opt));
       HETRUN_ASSIGN_OR_RETURN(out.timeout_ms, ParseNumber<uint64_t>(opt, v, 1));
+    } else if (opt == "--partition") {
+      HETRUN_ASSIGN_OR_RETURN(out.partition, reader.Value(opt));
+      if (out.partition != "cost" && out.partition != "priority")
+        return InvalidArgument("--partition '" + out.partition + "': expected cost or priority");
+    } else if (opt == "--assign") {
+      HETRUN_ASSIGN_OR_RETURN(std::string v, reader.Value(opt));
+      HETRUN_RETURN_IF_ERROR(SplitNameValue(opt, v).status());
+      out.assignments.push_back(v);
+    } else if (opt == "--plan-in") {
+      HETRUN_ASSIGN_OR_RETURN(out.plan_in, reader.Value(opt));
+    } else if (opt == "--plan-json") {
+      HETRUN_ASSIGN_OR_RETURN(out.plan_json, reader.Value(opt));
+    } else if (opt == "--plan-dot") {
+      HETRUN_ASSIGN_OR_RETURN(out.plan_dot, reader.Value(opt));
+    } else if (opt == "--profile") {
+      HETRUN_ASSIGN_OR_RETURN(out.profile, reader.Value(opt));
+    } else if (opt == "--fallback") {
+      HETRUN_ASSIGN_OR_RETURN(out.fallback, reader.Value(opt));
+      if (out.fallback != "none" && out.fallback != "cpu")
+        return InvalidArgument("--fallback '" + out.fallback + "': expected none or cpu");
     } else if (opt == "-v" || opt == "--verbose") {
       out.verbose = true;
     } else if (opt == "-q" || opt == "--quiet") {
@@ -137,6 +157,13 @@ Result<RunArguments> ParseRunArguments(const std::vector<std::string>& args) {
   if (out.model.empty())
     return InvalidArgument("no model given (usage: hetrun [run] [options] MODEL)");
   return out;
+}
+
+Result<RunArguments> ParsePlanArguments(const std::vector<std::string>& args) {
+  Result<RunArguments> parsed = ParseRunArguments(args);
+  if (!parsed.ok() && parsed.status().message().starts_with("no model given"))
+    return InvalidArgument("no model given (usage: hetrun plan --devices LIST [options] MODEL)");
+  return parsed;
 }
 
 Result<DevicesArguments> ParseDevicesArguments(const std::vector<std::string>& args) {

@@ -25,6 +25,12 @@ struct RunArguments {
   uint64_t timeout_ms = UINT64_MAX;
   bool verbose = false;
   bool quiet = false;
+  // Planning and scheduling.
+  std::string partition = "cost";        // --partition cost|priority
+  std::vector<std::string> assignments;  // --assign PATTERN=DEVICE (repeatable, first wins)
+  std::string plan_in, plan_json, plan_dot;
+  std::string profile;            // Chrome trace file
+  std::string fallback = "none";  // --fallback none|cpu
 };
 
 struct DevicesArguments {
@@ -34,6 +40,8 @@ struct DevicesArguments {
 };
 
 Result<RunArguments> ParseRunArguments(const std::vector<std::string>& args);
+// `hetrun plan` takes the run options that shape a plan (the others are accepted and ignored).
+Result<RunArguments> ParsePlanArguments(const std::vector<std::string>& args);
 Result<DevicesArguments> ParseDevicesArguments(const std::vector<std::string>& args);
 
 // "1x3x224x224" -> {1,3,224,224}; dims must be non-negative integers.

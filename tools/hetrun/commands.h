@@ -9,6 +9,7 @@ namespace hetrun::cli {
 int RunCommand(const std::vector<std::string>& args);
 int DevicesCommand(const std::vector<std::string>& args);
 int ConformanceCommand(const std::vector<std::string>& args);
+int PlanCommand(const std::vector<std::string>& args);
 
 // Prints "hetrun: error: <message>" to stderr and returns 1.
 int Fail(const std::string& message);

@@ -10,6 +10,7 @@ namespace {
 
 constexpr const char* kHelp =
     R"(usage: hetrun [run] [options] MODEL     run a model (or benchmark it with --iterations)
+       hetrun plan --devices LIST [options] MODEL   show how the model is split, run nothing
        hetrun devices [--json] [--plugin-path DIR]   list plugins and their devices
        hetrun conformance --devices LIST DIR [--json FILE] [--filter REGEX]
                                            run ONNX backend test cases (DIR/test_*/model.onnx)
@@ -27,7 +28,18 @@ run options:
       --report-json FILE   write a JSON report (model, devices, parts, timings, outputs)
       --plugin-path DIR    look for plugins in DIR first (repeatable)
       --timeout-ms MS      fail a part that runs longer than MS
-  -v, --verbose            more detail (plan, plugin messages)
+
+planning and scheduling (run and plan):
+      --partition cost|priority  cost: minimise estimated time incl. transfers (default);
+                           priority: first listed device that supports each node
+      --assign PATTERN=DEVICE    pin nodes whose name or op type matches the glob (repeatable)
+      --plan-in FILE       replay a plan saved with --plan-json
+      --plan-json FILE     write the plan as JSON
+      --plan-dot FILE      write the plan as Graphviz DOT (and FILE.svg when dot is installed)
+      --profile FILE       write a Chrome trace of the last run (chrome://tracing, Perfetto)
+      --fallback none|cpu  when a device fails: fail (default) or re-run its part on the CPU
+
+  -v, --verbose            more detail (plan table, plugin messages)
   -q, --quiet              print only errors
 
 exit status: 0 on success, 1 on any error (one line on stderr naming the problem), 2 on bad usage.
@@ -53,6 +65,7 @@ int main(int argc, char** argv) {
     if (args[0] == "devices") return hetrun::cli::DevicesCommand({args.begin() + 1, args.end()});
     if (args[0] == "conformance")
       return hetrun::cli::ConformanceCommand({args.begin() + 1, args.end()});
+    if (args[0] == "plan") return hetrun::cli::PlanCommand({args.begin() + 1, args.end()});
     if (args[0] == "run") return hetrun::cli::RunCommand({args.begin() + 1, args.end()});
     return hetrun::cli::RunCommand(args);
   } catch (const std::exception& e) {  // a bug, but still one line and no core dump

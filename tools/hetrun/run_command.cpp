@@ -14,9 +14,11 @@
 #include "arguments.h"
 #include "commands.h"
 #include "hetrun/core/tensor_io.h"
+#include "hetrun/partitioner/plan_format.h"
 #include "hetrun/plugin_api/host_services.h"
 #include "hetrun/runtime/input_generator.h"
 #include "hetrun/runtime/session.h"
+#include "plan_output.h"
 #include "progress_bar.h"
 
 namespace hetrun::cli {
@@ -139,15 +141,12 @@ int RunCommand(const std::vector<std::string>& args) {
   const RunArguments& a = *parsed;
   if (a.verbose) plugin_api::SetPluginLogLevel(HETRUN_LOG_INFO);
 
-  runtime::SessionOptions options;
-  options.devices = a.devices;
-  options.plugin_paths = a.plugin_paths;
-  options.threads = a.threads;
-  options.input_shapes = a.shapes;
-  options.timeout_ms = a.timeout_ms;
-  Result<std::unique_ptr<runtime::Session>> created = runtime::Session::Create(a.model, options);
+  Result<runtime::SessionOptions> options = SessionOptionsFrom(a);
+  if (!options.ok()) return Fail(options.status().message());
+  Result<std::unique_ptr<runtime::Session>> created = runtime::Session::Create(a.model, *options);
   if (!created.ok()) return Fail(created.status().message());
   const runtime::Session& session = **created;
+  if (Status s = WritePlanFiles(session, a); !s.ok()) return Fail(s.message());
 
   std::vector<std::string> sources;
   Result<std::map<std::string, core::Tensor>> inputs = PrepareInputs(session, a, sources);
@@ -156,21 +155,37 @@ int RunCommand(const std::vector<std::string>& args) {
   const int warmup = a.warmup >= 0 ? a.warmup : (a.iterations > 1 ? 10 : 0);
   std::vector<double> latencies;
   std::vector<core::Tensor> outputs;
+  runtime::RunStats last_stats;  // of the last run: its trace, and fallbacks taken
+  std::vector<runtime::FallbackRecord> fallbacks;
   {
     ProgressBar progress("running", warmup + a.iterations);
     for (int i = 0; i < warmup + a.iterations; ++i) {
+      runtime::RunStats run_stats;
+      run_stats.collect_trace = !a.profile.empty() && i + 1 == warmup + a.iterations;
       auto start = std::chrono::steady_clock::now();
-      Result<std::vector<core::Tensor>> r = session.Run(*inputs);
+      Result<std::vector<core::Tensor>> r = session.Run(*inputs, &run_stats);
       double ms =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
               .count();
       if (!r.ok()) return Fail(r.status().message());
       if (i >= warmup) latencies.push_back(ms);
+      if (fallbacks.empty()) fallbacks = run_stats.fallbacks;  // the first run that fell back
+      last_stats = std::move(run_stats);
       if (i + 1 == warmup + a.iterations) outputs = std::move(r).value();
       progress.Update(i + 1, ms);
     }
   }
   const LatencyStats stats = Summarize(latencies);
+
+  for (const runtime::FallbackRecord& f : fallbacks)
+    std::fprintf(stderr, "hetrun: warning: part %d failed on %s and was re-run on cpu: %s\n",
+                 f.part, f.device.c_str(), f.error.c_str());
+  if (!a.profile.empty()) {
+    if (Status s = runtime::WriteChromeTrace(a.profile, session.track_names(), last_stats.spans);
+        !s.ok())
+      return Fail(s.message());
+    if (!a.quiet) std::printf("trace written to %s\n", a.profile.c_str());
+  }
 
   if (!a.output_dir.empty()) {
     if (Status s = WriteOutputs(session, outputs, a.output_dir); !s.ok()) return Fail(s.message());
@@ -180,21 +195,15 @@ int RunCommand(const std::vector<std::string>& args) {
   for (const std::string& d : session.plan().devices) devices += (devices.empty() ? "" : ",") + d;
   if (!a.quiet) {
     std::printf("model   %s\n", a.model.c_str());
-    std::printf("devices %s (%zu part%s), import %.1f ms, compile %.1f ms\n", devices.c_str(),
-                session.plan().parts.size(), session.plan().parts.size() == 1 ? "" : "s",
-                session.import_ms(), session.compile_ms());
-    for (const auto& device : session.devices())
-      if (a.verbose)
+    std::printf("devices %s (%zu part%s, %s plan), import %.1f ms, plan %.1f ms, compile %.1f ms\n",
+                devices.c_str(), session.plan().parts.size(),
+                session.plan().parts.size() == 1 ? "" : "s", session.plan().strategy.c_str(),
+                session.import_ms(), session.partition_ms(), session.compile_ms());
+    if (a.verbose) {
+      for (const auto& device : session.devices())
         std::printf("        %s: %s\n", device->display_name().c_str(),
                     device->properties().name.c_str());
-    if (a.verbose) {
-      for (size_t p = 0; p < session.plan().parts.size(); ++p) {
-        const auto& part = session.plan().parts[p];
-        std::printf("part %zu on %s: %zu nodes (%s ... %s)\n", p,
-                    session.plan().devices[part.device].c_str(), part.nodes.size(),
-                    session.graph().nodes[part.nodes.front()].name.c_str(),
-                    session.graph().nodes[part.nodes.back()].name.c_str());
-      }
+      std::fputs(partitioner::PlanTable(session.graph(), session.plan()).c_str(), stdout);
     }
     for (size_t i = 0; i < session.inputs().size(); ++i) {
       const auto& t = inputs->at(session.inputs()[i].name);
@@ -226,14 +235,24 @@ int RunCommand(const std::vector<std::string>& args) {
                      {"shape", t.dims()},
                      {"source", sources[i]}});
     }
+    const partitioner::Plan& plan = session.plan();
     nlohmann::json parts = nlohmann::json::array();
-    for (const auto& part : session.plan().parts)
-      parts.push_back(
-          {{"device", session.plan().devices[part.device]}, {"nodes", part.nodes.size()}});
+    for (size_t p = 0; p < plan.parts.size(); ++p)
+      parts.push_back({{"device", plan.devices[plan.parts[p].device]},
+                       {"nodes", plan.parts[p].nodes.size()},
+                       {"estimated_ms", plan.parts[p].estimated_us / 1e3},
+                       {"bytes_in", plan.BytesIn(static_cast<int>(p))},
+                       {"bytes_out", plan.BytesOut(static_cast<int>(p))}});
+    const std::vector<uint64_t> peaks = session.peak_bytes();
     nlohmann::json device_list = nlohmann::json::array();
-    for (const auto& device : session.devices())
-      device_list.push_back(
-          {{"device", device->display_name()}, {"name", device->properties().name}});
+    for (size_t d = 0; d < session.devices().size(); ++d)
+      device_list.push_back({{"device", session.devices()[d]->display_name()},
+                             {"name", session.devices()[d]->properties().name},
+                             {"peak_bytes", peaks[d]}});
+    nlohmann::json fallback_list = nlohmann::json::array();
+    for (const runtime::FallbackRecord& f : fallbacks)
+      fallback_list.push_back(
+          {{"part", f.part}, {"device", f.device}, {"to", "cpu"}, {"error", f.error}});
     nlohmann::json report = {
         {"hetrun_version", HETRUN_VERSION},
         {"model", a.model},
@@ -241,6 +260,11 @@ int RunCommand(const std::vector<std::string>& args) {
         {"device_details", device_list},
         {"parts", session.plan().parts.size()},
         {"plan", parts},
+        {"partition", plan.strategy},
+        {"estimated_ms", plan.estimated_ms},
+        {"partition_ms", session.partition_ms()},
+        {"transferred_bytes_per_run", last_stats.transferred_bytes},
+        {"fallbacks", fallback_list},
         {"threads", a.threads},
         {"import_ms", session.import_ms()},
         {"compile_ms", session.compile_ms()},

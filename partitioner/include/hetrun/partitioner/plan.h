@@ -1,7 +1,9 @@
-// A Plan: the graph's nodes split into parts, each run by one device. Parts are convex (no path
-// leaves a part and re-enters it), so the graph of parts is acyclic and can be scheduled in order.
+// A Plan: the graph's nodes split into parts, each run by one device, and the transfers between
+// them. Parts are convex (no path leaves a part and re-enters it), so the graph of parts is acyclic
+// and the listed order is a valid execution order.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,15 +22,37 @@ struct NodeAnswer {
 // answers[d][n]: device d's answer for node n (devices in the user's order).
 using CapabilityTable = std::vector<std::vector<NodeAnswer>>;
 
+// Where a transfer starts or ends when it is not a part: the caller's memory (graph inputs come
+// from there, graph outputs go back there).
+inline constexpr int kHost = -1;
+
 struct Part {
   int device = 0;                   // index into Plan::devices
   std::vector<core::NodeId> nodes;  // in the graph's topological order
+  double estimated_us = 0;          // compute estimate, without transfers
+};
+
+// One value copied between memories: from a producing part (or the host) to the device of a
+// consuming part (or back to the host). A value read by several parts on one device moves once.
+struct Transfer {
+  core::ValueId value = core::kNoValue;
+  int from_part = kHost;
+  int to_part = kHost;  // the first part on the destination device that reads it
+  uint64_t bytes = 0;
+  double estimated_us = 0;
 };
 
 struct Plan {
+  std::string strategy;              // "cost", "priority" or "replay"
   std::vector<std::string> devices;  // as named by the user: "cpu", "vulkan:1"
   std::vector<Part> parts;           // in an order where every part's producers come first
   std::vector<int> node_device;      // device index per node
+  std::vector<Transfer> transfers;
+  double estimated_ms = 0;  // end to end: per-device queues, parts overlapping where they can
+
+  // Bytes of the transfers into / out of part `part` (host transfers included).
+  uint64_t BytesIn(int part) const;
+  uint64_t BytesOut(int part) const;
 };
 
 // Checks that every node is in exactly one part, parts are non-empty, and the part graph is acyclic

@@ -1,6 +1,8 @@
 // A Session is one model made ready to run on a list of devices: imported, partitioned from the
-// plugins' capability answers, each part compiled by its device's plugin. Run() is thread-safe and
-// may be called concurrently.
+// plugins' capability answers and the cost model, each part compiled by its device's plugin.
+// Run() executes the plan with one queue per device: parts start when their inputs are ready, so
+// independent parts on different devices overlap; values move between devices through transfers
+// the scheduler inserts. Run() is thread-safe and may be called concurrently.
 #pragma once
 
 #include <cstdint>
@@ -11,12 +13,20 @@
 
 #include "hetrun/core/graph.h"
 #include "hetrun/core/tensor.h"
-#include "hetrun/partitioner/plan.h"
+#include "hetrun/partitioner/partitioner.h"
 #include "hetrun/plugin_api/plugin_registry.h"
 #include "hetrun/runtime/device.h"
+#include "hetrun/runtime/profile.h"
 #include "hetrun/status.h"
 
 namespace hetrun::runtime {
+
+// What happens when a part's device fails while running it.
+enum class FallbackPolicy {
+  kNone,  // the run fails, naming the device and the part
+  kCpu,   // the part is re-run on the CPU plugin from its retained inputs; RunStats says so
+};
+Result<FallbackPolicy> ParseFallbackPolicy(const std::string& text);
 
 struct SessionOptions {
   std::vector<std::string> devices{"cpu"};  // in priority order: "cpu", "vulkan:1"
@@ -24,6 +34,11 @@ struct SessionOptions {
   uint32_t threads = 0;                     // per device; 0 = the plugin's default
   std::map<std::string, std::vector<int64_t>> input_shapes;  // fixes dynamic input dims
   uint64_t timeout_ms = UINT64_MAX;                          // per part execution
+  partitioner::Strategy partition = partitioner::Strategy::kCost;
+  std::vector<partitioner::Pin> pins;  // --assign
+  std::string plan_in;                 // a saved plan (JSON) to replay instead of partitioning
+  FallbackPolicy fallback = FallbackPolicy::kNone;
+  bool plan_only = false;  // partition but compile nothing: plan() is valid, Run() is not
 };
 
 struct IoInfo {
@@ -36,6 +51,8 @@ class Session {
  public:
   static Result<std::unique_ptr<Session>> Create(const std::string& model_path,
                                                  const SessionOptions& options);
+  // From a graph already in memory (tests, embedders); it must have passed Verify().
+  static Result<std::unique_ptr<Session>> Create(core::Graph graph, const SessionOptions& options);
   ~Session();
 
   const std::vector<IoInfo>& inputs() const { return inputs_; }
@@ -44,28 +61,39 @@ class Session {
   const partitioner::Plan& plan() const { return plan_; }
   const std::vector<std::unique_ptr<Device>>& devices() const { return devices_; }
   double import_ms() const { return import_ms_; }
+  double partition_ms() const { return partition_ms_; }
   double compile_ms() const { return compile_ms_; }
+  // Trace tracks: one per device (the fallback CPU last when it is not selected), then transfers.
+  std::vector<std::string> track_names() const;
+  // Peak bytes the scheduler held on each device (session devices order), over the session's life.
+  std::vector<uint64_t> peak_bytes() const;
 
   // Runs the model. `inputs` maps every model input name to a tensor of its dtype whose dims agree
-  // with the model's known dims. Returns the outputs in model order.
-  Result<std::vector<core::Tensor>> Run(const std::map<std::string, core::Tensor>& inputs) const;
+  // with the model's known dims. Returns the outputs in model order. `stats` may be null.
+  Result<std::vector<core::Tensor>> Run(const std::map<std::string, core::Tensor>& inputs,
+                                        RunStats* stats = nullptr) const;
 
  private:
   struct CompiledPart;
-  Session() = default;
-  Status Compile(const SessionOptions& options);
+  class Scheduler;
+  Session();
+  Status Prepare(const SessionOptions& options);
+  Status OpenDevices(const SessionOptions& options);
+  Status PlanParts(const SessionOptions& options);
+  Status CompileParts();
   Status CheckInput(const IoInfo& info, const core::Tensor& tensor) const;
-  Status RunPart(const CompiledPart& part, std::map<core::ValueId, core::Tensor>& env) const;
 
   std::unique_ptr<plugin_api::PluginRegistry> registry_;  // outlives devices and executables
   core::Graph graph_;                                     // weights stay valid for executables
-  std::vector<std::unique_ptr<Device>> devices_;
+  std::vector<std::unique_ptr<Device>> devices_;          // the selected ones, then the fallback
+  size_t selected_devices_ = 0;
+  int fallback_device_ = -1;  // index into devices_ of the CPU used by --fallback cpu
   partitioner::Plan plan_;
-  std::vector<std::unique_ptr<CompiledPart>> parts_;  // released first
   std::vector<IoInfo> inputs_, outputs_;
-  std::vector<std::vector<core::ValueId>> release_after_part_;  // host copies no longer needed
   uint64_t timeout_ms_ = UINT64_MAX;
-  double import_ms_ = 0, compile_ms_ = 0;
+  bool plan_only_ = false;
+  double import_ms_ = 0, partition_ms_ = 0, compile_ms_ = 0;
+  std::unique_ptr<Scheduler> scheduler_;  // destroyed first: joins the device queues
 };
 
 }  // namespace hetrun::runtime

@@ -1,0 +1,409 @@
+#include "scheduler.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <thread>
+
+#include "hetrun/core/graph_view.h"
+
+namespace hetrun::runtime {
+
+// A part compiled for its device, with the graph values it reads and writes in argument order.
+struct Session::Scheduler::Part {
+  size_t index = 0;
+  int device = 0;
+  std::vector<core::NodeId> nodes;
+  hetrun_executable_t executable = nullptr;
+  std::vector<core::ValueId> inputs, outputs;
+  std::vector<size_t> dependents;                     // parts reading what this one produces
+  int producers = 0;                                  // distinct parts this one reads from
+  std::string label;                                  // "part 2 (5 nodes)"
+  hetrun_executable_t fallback_executable = nullptr;  // compiled on first failure
+  const Device* fallback_device = nullptr;
+};
+
+// Where one value is during a run: a host copy and/or one buffer per device.
+struct Session::Scheduler::Slot {
+  std::shared_ptr<const core::Tensor> host;
+  std::vector<BufferRef> copies;  // by device index
+  int readers_left = 0;
+};
+
+struct Session::Scheduler::Execution {
+  std::mutex mutex;
+  std::condition_variable settled;
+  std::vector<Slot> slots;
+  std::vector<int> waiting;  // per part: producer parts not finished
+  size_t in_flight = 0;      // parts submitted and not yet finished
+  bool failed = false;
+  Status error;
+  RunStats* stats = nullptr;
+};
+
+Session::Scheduler::Scheduler(const Session& session, FallbackPolicy fallback)
+    : session_(session),
+      fallback_(fallback),
+      lost_(session.devices_.size()),
+      epoch_(std::chrono::steady_clock::now()) {
+  for (const auto& device : session.devices_)
+    memory_.push_back(std::make_unique<DeviceMemory>(*device));
+  for (size_t d = 0; d < session.devices_.size(); ++d)
+    queues_.push_back(std::make_unique<DeviceQueue>());
+}
+
+Session::Scheduler::~Scheduler() {
+  queues_.clear();  // nothing may run while executables and buffers go away
+  abandoned_.clear();
+  for (const auto& part : parts_) {
+    const Device& device = *session_.devices_[part->device];
+    if (part->executable) device.api().executable_release(part->executable);
+    if (part->fallback_executable)
+      part->fallback_device->api().executable_release(part->fallback_executable);
+  }
+}
+
+double Session::Scheduler::NowUs() const {
+  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - epoch_)
+      .count();
+}
+
+Status Session::Scheduler::Compile() {
+  const core::Graph& graph = session_.graph_;
+  const partitioner::Plan& plan = session_.plan_;
+  std::vector<int> part_of_value(graph.values.size(), -1);
+  for (size_t p = 0; p < plan.parts.size(); ++p) {
+    auto part = std::make_unique<Part>();
+    part->index = p;
+    part->device = plan.parts[p].device;
+    part->nodes = plan.parts[p].nodes;
+    part->label = "part " + std::to_string(p) + " (" + std::to_string(part->nodes.size()) +
+                  " node" + (part->nodes.size() == 1 ? "" : "s") + ")";
+    parts_.push_back(std::move(part));
+  }
+
+  // Build the views and compile: devices in parallel, each device's parts in plan order (so a
+  // plugin sees its parts in a reproducible order, and never two compiles at once).
+  std::vector<std::unique_ptr<core::GraphView>> views(parts_.size());
+  std::vector<Status> results(parts_.size());
+  auto compile_for = [&](int device_index) {
+    const Device& device = *session_.devices_[device_index];
+    for (size_t p = 0; p < parts_.size(); ++p) {
+      Part& part = *parts_[p];
+      if (part.device != device_index) continue;
+      views[p] = core::GraphView::BuildPart(graph, part.nodes);
+      hetrun_executable_t executable = nullptr;
+      results[p] =
+          device.Check(device.api().compile(device.handle(), views[p]->view(), &executable),
+                       "compile " + part.label);
+      part.executable = executable;
+      if (!results[p].ok()) return;
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t d = 1; d < session_.devices_.size(); ++d)
+    threads.emplace_back(compile_for, static_cast<int>(d));
+  compile_for(0);
+  for (std::thread& t : threads) t.join();
+  for (const Status& s : results) HETRUN_RETURN_IF_ERROR(s);
+
+  // Argument order, dependencies, and how many parts read each value.
+  readers_.assign(graph.values.size(), 0);
+  for (size_t p = 0; p < parts_.size(); ++p) {
+    parts_[p]->inputs = views[p]->input_ids();
+    parts_[p]->outputs = views[p]->output_ids();
+    for (core::ValueId v : parts_[p]->outputs) part_of_value[v] = static_cast<int>(p);
+  }
+  for (core::ValueId v : graph.outputs) ++readers_[v];
+  for (size_t p = 0; p < parts_.size(); ++p) {
+    std::vector<size_t> producers;
+    for (core::ValueId v : parts_[p]->inputs) {
+      ++readers_[v];
+      if (part_of_value[v] >= 0) producers.push_back(static_cast<size_t>(part_of_value[v]));
+    }
+    std::sort(producers.begin(), producers.end());
+    producers.erase(std::unique(producers.begin(), producers.end()), producers.end());
+    parts_[p]->producers = static_cast<int>(producers.size());
+    for (size_t q : producers) parts_[q]->dependents.push_back(p);
+  }
+  return Status::Ok();
+}
+
+std::vector<uint64_t> Session::Scheduler::PeakBytes() const {
+  std::vector<uint64_t> peaks;
+  for (const auto& memory : memory_) peaks.push_back(memory->peak_bytes());
+  return peaks;
+}
+
+void Session::Scheduler::Record(Execution& run, TraceSpan span) const {
+  if (run.stats == nullptr || !run.stats->collect_trace) return;
+  std::lock_guard lock(run.mutex);
+  run.stats->spans.push_back(std::move(span));
+}
+
+Result<BufferRef> Session::Scheduler::Stage(Execution& run, core::ValueId value, int device) const {
+  const std::string& name = session_.graph_.values[value].name;
+  std::shared_ptr<const core::Tensor> host;
+  BufferRef source;
+  {
+    std::lock_guard lock(run.mutex);
+    Slot& slot = run.slots[value];
+    if (slot.copies[device]) return slot.copies[device];
+    host = slot.host;
+    for (const BufferRef& copy : slot.copies)
+      if (copy && !source) source = copy;
+  }
+  if (!host && !source) return InternalError("value '" + name + "' is needed but was not computed");
+
+  const core::DType dtype = host ? host->dtype() : source->dtype;
+  if (dtype == core::DType::kString)
+    return Unimplemented("value '" + name + "': string tensors cannot be passed to a device");
+  std::vector<int64_t> dims = host ? host->dims() : source->dims;
+  if (dims.size() > HETRUN_MAX_RANK)
+    return Unimplemented("value '" + name + "': rank " + std::to_string(dims.size()) +
+                         " is above the plugin ABI's " + std::to_string(HETRUN_MAX_RANK));
+  const uint64_t bytes = host ? host->byte_size() : source->bytes;
+  const Device& to = *session_.devices_[device];
+  const double start = NowUs();
+  HETRUN_ASSIGN_OR_RETURN(BufferRef staged, memory_[device]->Acquire(dtype, dims, bytes));
+
+  std::string from_name = "host";
+  const void* bytes_from = host ? host->data() : nullptr;
+  if (!host) {
+    const Device& from = source->memory->device();
+    from_name = from.display_name();
+    void* mapped = nullptr;
+    if ((from.properties().flags & HETRUN_DEVICE_HOST_MEMORY) && from.api().buffer_map != nullptr &&
+        from.api().buffer_map(from.handle(), source->buffer, &mapped) == nullptr) {
+      bytes_from = static_cast<const std::byte*>(mapped) + source->offset;  // no staging copy
+    } else {
+      // Through the host: keep the staged copy, other devices may want it too.
+      HETRUN_ASSIGN_OR_RETURN(core::Tensor staging, core::Tensor::Create(dtype, dims));
+      if (bytes > 0)
+        HETRUN_RETURN_IF_ERROR(
+            from.Check(from.api().buffer_read(from.handle(), source->buffer, source->offset,
+                                              staging.mutable_data(), bytes),
+                       "read '" + name + "' for " + to.display_name()));
+      auto shared = std::make_shared<const core::Tensor>(std::move(staging));
+      bytes_from = shared->data();
+      host = shared;
+      std::lock_guard lock(run.mutex);
+      if (!run.slots[value].host) run.slots[value].host = shared;
+    }
+  }
+  if (bytes > 0)
+    HETRUN_RETURN_IF_ERROR(
+        to.Check(to.api().buffer_write(to.handle(), staged->buffer, 0, bytes_from, bytes),
+                 "write '" + name + "'"));
+  {
+    std::lock_guard lock(run.mutex);
+    Slot& slot = run.slots[value];
+    if (!slot.copies[device]) slot.copies[device] = staged;
+    if (run.stats) run.stats->transferred_bytes += bytes;
+  }
+  Record(run, {name + ": " + from_name + " -> " + to.display_name(), "transfer",
+               static_cast<int>(session_.devices_.size()), start, NowUs() - start,
+               std::to_string(bytes) + " bytes"});
+  return staged;
+}
+
+Status Session::Scheduler::RunOn(Execution& run, const Part& part, int device_index,
+                                 hetrun_executable_t executable) const {
+  const Device& device = *session_.devices_[device_index];
+  std::vector<BufferRef> held;
+  std::vector<hetrun_tensor_arg> in_args(part.inputs.size());
+  for (size_t i = 0; i < part.inputs.size(); ++i) {
+    Result<BufferRef> staged = Stage(run, part.inputs[i], device_index);
+    if (!staged.ok())
+      return staged.status().WithContext("device '" + device.display_name() + "': " + part.label);
+    const HeldBuffer& b = **staged;
+    hetrun_tensor_arg& arg = in_args[i];
+    arg.buffer = b.buffer;
+    arg.offset = b.offset;
+    arg.dtype = static_cast<hetrun_dtype_t>(b.dtype);
+    arg.rank = static_cast<uint32_t>(b.dims.size());
+    std::copy(b.dims.begin(), b.dims.end(), arg.dims);
+    held.push_back(std::move(*staged));
+  }
+
+  // Outputs are allocated by the plugin once their shapes are known (dynamic shapes work).
+  const double start = NowUs();
+  std::vector<hetrun_tensor_arg> out_args(part.outputs.size());
+  hetrun_event_t raw_event = nullptr;
+  HETRUN_RETURN_IF_ERROR(device.Check(
+      device.api().execute(executable, in_args.data(), static_cast<uint32_t>(in_args.size()),
+                           out_args.data(), static_cast<uint32_t>(out_args.size()), nullptr, 0,
+                           &raw_event),
+      part.label + ": execute"));
+  DeviceEvent event(&device, raw_event);
+  Status waited = event.Wait(session_.timeout_ms_, part.label);
+  if (waited.code() == StatusCode::kTimeout) {
+    // The plugin may still be using the buffers: never free or reuse them.
+    std::lock_guard lock(fallback_mutex_);
+    for (BufferRef& b : held) abandoned_.push_back(std::move(b));
+    return waited;
+  }
+  // Adopt output buffers before checking the wait's status, so they are released on error too.
+  std::vector<BufferRef> outputs;
+  for (size_t o = 0; o < out_args.size(); ++o) {
+    const hetrun_tensor_arg& arg = out_args[o];
+    if (arg.buffer == nullptr) {
+      outputs.emplace_back();
+      continue;
+    }
+    const auto dtype = static_cast<core::DType>(arg.dtype);
+    const uint32_t rank = std::min(arg.rank, HETRUN_MAX_RANK);
+    std::vector<int64_t> dims(arg.dims, arg.dims + rank);
+    Result<int64_t> elements = core::CheckedElementCount(dims);
+    const uint64_t bytes = elements.ok() ? *elements * core::DTypeSize(dtype) : 0;
+    outputs.push_back(memory_[device_index]->Adopt(arg.buffer, arg.offset, dtype, dims, bytes));
+  }
+  HETRUN_RETURN_IF_ERROR(waited);
+  Record(run,
+         {part.label, "part", device_index, start, NowUs() - start, "on " + device.display_name()});
+
+  for (size_t o = 0; o < part.outputs.size(); ++o) {
+    const core::ValueId v = part.outputs[o];
+    const hetrun_tensor_arg& arg = out_args[o];
+    const std::string& name = session_.graph_.values[v].name;
+    if (!outputs[o] || arg.rank > HETRUN_MAX_RANK || !core::DTypeFromCode(arg.dtype) ||
+        !core::CheckedElementCount(outputs[o]->dims).ok())
+      return InternalError("device '" + device.display_name() + "': " + part.label +
+                           ": the plugin returned no valid tensor for output '" + name + "'");
+    std::shared_ptr<const core::Tensor> host;
+    if (session_.graph_.values[v].producer >= 0 &&
+        std::find(session_.graph_.outputs.begin(), session_.graph_.outputs.end(), v) !=
+            session_.graph_.outputs.end()) {
+      // A graph output: bring it home now, while the device is ours.
+      HETRUN_ASSIGN_OR_RETURN(core::Tensor t,
+                              core::Tensor::Create(outputs[o]->dtype, outputs[o]->dims));
+      if (t.byte_size() > 0)
+        HETRUN_RETURN_IF_ERROR(device.Check(
+            device.api().buffer_read(device.handle(), outputs[o]->buffer, outputs[o]->offset,
+                                     t.mutable_data(), t.byte_size()),
+            part.label + ": read output '" + name + "'"));
+      host = std::make_shared<const core::Tensor>(std::move(t));
+    }
+    std::lock_guard lock(run.mutex);
+    Slot& slot = run.slots[v];
+    if (host) slot.host = host;
+    if (slot.readers_left > 0) slot.copies[device_index] = outputs[o];
+  }
+  return Status::Ok();
+}
+
+Result<hetrun_executable_t> Session::Scheduler::FallbackExecutable(const Part& part) const {
+  std::lock_guard lock(fallback_mutex_);
+  Part& mutable_part = const_cast<Part&>(part);
+  if (part.fallback_executable) return part.fallback_executable;
+  const Device& cpu = *session_.devices_[session_.fallback_device_];
+  std::unique_ptr<core::GraphView> view = core::GraphView::BuildPart(session_.graph_, part.nodes);
+  if (view->input_ids() != part.inputs || view->output_ids() != part.outputs)
+    return InternalError(part.label + ": the fallback view's arguments differ from the part's");
+  hetrun_executable_t executable = nullptr;
+  HETRUN_RETURN_IF_ERROR(cpu.Check(cpu.api().compile(cpu.handle(), view->view(), &executable),
+                                   "compile " + part.label + " for fallback"));
+  mutable_part.fallback_executable = executable;
+  mutable_part.fallback_device = &cpu;
+  return executable;
+}
+
+Status Session::Scheduler::Fallback(Execution& run, const Part& part, Status error) const {
+  if (fallback_ != FallbackPolicy::kCpu || session_.fallback_device_ < 0 ||
+      part.device == session_.fallback_device_ || error.code() == StatusCode::kInvalidArgument)
+    return error;
+  if (error.code() == StatusCode::kDeviceLost) lost_[part.device] = true;
+  const std::string device = session_.devices_[part.device]->display_name();
+  Result<hetrun_executable_t> executable = FallbackExecutable(part);
+  if (!executable.ok())
+    return Status(error.code(), error.message() + "; falling back to cpu failed: " +
+                                    executable.status().message());
+  {
+    std::lock_guard lock(run.mutex);
+    if (run.stats)
+      run.stats->fallbacks.push_back({static_cast<int>(part.index), device, error.message()});
+  }
+  Status retried = RunOn(run, part, session_.fallback_device_, *executable);
+  if (!retried.ok())
+    return Status(retried.code(),
+                  error.message() + "; the cpu fallback failed too: " + retried.message());
+  return Status::Ok();
+}
+
+void Session::Scheduler::Submit(const std::shared_ptr<Execution>& run, size_t part) const {
+  queues_[parts_[part]->device]->Submit([this, run, part] { Execute(run, part); });
+}
+
+void Session::Scheduler::Execute(const std::shared_ptr<Execution>& run, size_t index) const {
+  const Part& part = *parts_[index];
+  bool skip;
+  {
+    std::lock_guard lock(run->mutex);
+    skip = run->failed;
+  }
+  Status status;
+  if (!skip) {
+    if (lost_[part.device])
+      status = Status(StatusCode::kDeviceLost,
+                      "device '" + session_.devices_[part.device]->display_name() +
+                          "': " + part.label + ": the device was lost earlier in this session");
+    else
+      status = RunOn(*run, part, part.device, part.executable);
+    if (!status.ok()) status = Fallback(*run, part, std::move(status));
+  }
+  std::vector<size_t> ready;
+  std::vector<Slot> dead;  // released outside the lock: releasing calls into plugins
+  {
+    std::lock_guard lock(run->mutex);
+    if (!skip && !status.ok() && !run->failed) {
+      run->failed = true;
+      run->error = status;
+    }
+    if (!skip && status.ok()) {
+      for (core::ValueId v : part.inputs) {
+        Slot& slot = run->slots[v];
+        if (--slot.readers_left == 0) dead.push_back(std::exchange(slot, Slot{}));
+      }
+      if (!run->failed)
+        for (size_t q : part.dependents)
+          if (--run->waiting[q] == 0) ready.push_back(q);
+    }
+    run->in_flight += ready.size();
+    --run->in_flight;
+  }
+  dead.clear();
+  for (size_t q : ready) Submit(run, q);
+  run->settled.notify_all();
+}
+
+Result<std::map<core::ValueId, core::Tensor>> Session::Scheduler::Run(
+    std::map<core::ValueId, core::Tensor> inputs, RunStats* stats) const {
+  auto run = std::make_shared<Execution>();
+  run->stats = stats;
+  run->slots.resize(session_.graph_.values.size());
+  for (size_t v = 0; v < run->slots.size(); ++v) {
+    run->slots[v].copies.resize(session_.devices_.size());
+    run->slots[v].readers_left = readers_[v];
+  }
+  for (auto& [id, tensor] : inputs)
+    run->slots[id].host = std::make_shared<const core::Tensor>(std::move(tensor));
+  run->waiting.resize(parts_.size());
+  std::vector<size_t> roots;
+  for (size_t p = 0; p < parts_.size(); ++p) {
+    run->waiting[p] = parts_[p]->producers;
+    if (run->waiting[p] == 0) roots.push_back(p);
+  }
+  run->in_flight = roots.size();
+  for (size_t p : roots) Submit(run, p);
+  {
+    std::unique_lock lock(run->mutex);
+    run->settled.wait(lock, [&] { return run->in_flight == 0; });
+    if (run->failed) return run->error;
+  }
+  std::map<core::ValueId, core::Tensor> outputs;
+  for (core::ValueId v : session_.graph_.outputs)
+    if (run->slots[v].host) outputs[v] = *run->slots[v].host;
+  return outputs;
+}
+
+}  // namespace hetrun::runtime

@@ -1,0 +1,98 @@
+#include "controls.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+
+#include "hetrun/plugin.hpp"
+
+namespace hetrun::testdev {
+namespace {
+
+// Restricted like a typical NPU: convolutions, matrix products and elementwise math, no shape ops.
+constexpr const char* kDefaultOps =
+    "Conv,MatMul,Gemm,Relu,Add,Sub,Mul,Div,Sigmoid,Tanh,Clip,MaxPool,AveragePool,"
+    "GlobalAveragePool,BatchNormalization,Softmax";
+
+constexpr uint32_t kMaxDevices = 64;
+
+const char* Env(const char* name) {
+  const char* value = std::getenv(name);
+  return value && *value ? value : nullptr;
+}
+
+// A malformed knob is a mistake in the test that set it: say so rather than guess.
+[[noreturn]] void ThrowBadValue(const char* name, const char* value, const char* expected) {
+  throw plugin::Error(HETRUN_STATUS_INVALID_ARGUMENT,
+                      std::string("testdev: ") + name + "='" + value + "' is not " + expected);
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+OpSet OpSet::FromEnv() {
+  OpSet set;
+  const char* value = Env("HETRUN_TESTDEV_OPS");
+  std::string_view rest(value ? value : kDefaultOps);
+  while (!rest.empty()) {
+    const size_t comma = rest.find(',');
+    const std::string_view item = Trim(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    if (item == "*") set.all_ = true;
+    if (!item.empty()) set.ops_.emplace(item);
+  }
+  return set;
+}
+
+bool OpSet::Allows(std::string_view op_type) const {
+  return all_ || ops_.find(op_type) != ops_.end();
+}
+
+double CostScaleFromEnv() {
+  const char* value = Env("HETRUN_TESTDEV_COST_SCALE");
+  if (!value) return 0.5;
+  char* end = nullptr;
+  errno = 0;
+  const double scale = std::strtod(value, &end);
+  if (errno != 0 || *end != '\0' || !std::isfinite(scale) || scale <= 0) {
+    ThrowBadValue("HETRUN_TESTDEV_COST_SCALE", value, "a positive number");
+  }
+  return scale;
+}
+
+uint32_t DeviceCountFromEnv() {
+  const char* value = Env("HETRUN_TESTDEV_DEVICES");
+  if (!value) return 1;
+  char* end = nullptr;
+  errno = 0;
+  const long count = std::strtol(value, &end, 10);
+  if (errno != 0 || *end != '\0' || count < 0 || count > long{kMaxDevices}) {
+    ThrowBadValue("HETRUN_TESTDEV_DEVICES", value, "a device count from 0 to 64");
+  }
+  return static_cast<uint32_t>(count);
+}
+
+std::optional<uint64_t> FailExecutableFromEnv() {
+  const char* value = Env("HETRUN_TESTDEV_FAIL_EXECUTABLE");
+  if (!value) return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  const long long index = std::strtoll(value, &end, 10);
+  if (errno != 0 || *end != '\0') {
+    ThrowBadValue("HETRUN_TESTDEV_FAIL_EXECUTABLE", value, "an executable index");
+  }
+  if (index < 0) return std::nullopt;
+  return static_cast<uint64_t>(index);
+}
+
+std::string CpuPluginPathFromEnv() {
+  const char* value = Env("HETRUN_TESTDEV_CPU_PLUGIN");
+  return value ? value : HETRUN_TESTDEV_CPU_PLUGIN;
+}
+
+}  // namespace hetrun::testdev

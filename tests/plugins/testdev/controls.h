@@ -1,0 +1,34 @@
+// The test device's knobs, read from the environment on every call that uses them (never cached at
+// init), so a test can setenv() between sessions of one process. README.md lists them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+namespace hetrun::testdev {
+
+// HETRUN_TESTDEV_OPS: the op types the device claims; "*" = whatever the CPU plugin supports.
+class OpSet {
+ public:
+  static OpSet FromEnv();
+  bool Allows(std::string_view op_type) const;
+
+ private:
+  bool all_ = false;
+  std::set<std::string, std::less<>> ops_;
+};
+
+// HETRUN_TESTDEV_COST_SCALE (default 0.5): factor applied to the CPU plugin's cost estimates.
+double CostScaleFromEnv();
+// HETRUN_TESTDEV_DEVICES (default 1): how many devices the plugin reports.
+uint32_t DeviceCountFromEnv();
+// HETRUN_TESTDEV_FAIL_EXECUTABLE: index of the executable (per device, in compile order) whose
+// executions all fail; nullopt when unset or negative.
+std::optional<uint64_t> FailExecutableFromEnv();
+// HETRUN_TESTDEV_CPU_PLUGIN, else the path the build gave: the CPU plugin to wrap.
+std::string CpuPluginPathFromEnv();
+
+}  // namespace hetrun::testdev
