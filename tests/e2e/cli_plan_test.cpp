@@ -1,0 +1,145 @@
+// The heterogeneous side of the CLI: `hetrun plan` and its files, --plan-in, --profile, and the
+// fallback policy as a user sees them (exit status, one clear line, the report).
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "e2e_support.h"
+
+namespace hetrun::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Command {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+fs::path TempDir() {
+  const fs::path dir =
+      fs::path(HETRUN_BINARY_DIR) / "cli_test_tmp" / ("plan_" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::string Slurp(const fs::path& file) {
+  std::ifstream in(file);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Runs bin/hetrun with `args`, with `env` ("NAME=value ...") in front.
+Command Hetrun(const std::string& args, const std::string& env = "") {
+  static int counter = 0;
+  const fs::path dir = TempDir();
+  const std::string tag = std::to_string(counter++);
+  const fs::path out = dir / ("out_" + tag), err = dir / ("err_" + tag);
+  const std::string cmd = env + " " + std::string(HETRUN_BINARY_DIR) + "/bin/hetrun " + args +
+                          " >" + out.string() + " 2>" + err.string() + " </dev/null";
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), Slurp(out), Slurp(err)};
+}
+
+const std::string kTinyCnn = std::string(HETRUN_SOURCE_DIR) + "/models/tiny_cnn.onnx";
+const std::string kSplit = "--devices testdev,cpu --partition priority --plugin-path " +
+                           std::string(HETRUN_TEST_PLUGIN_DIR) + " ";
+
+TEST(CliPlan, PrintsATableAndWritesJsonAndDot) {
+  const fs::path dir = TempDir();
+  Command r = Hetrun("plan " + kSplit + kTinyCnn + " --plan-json " + (dir / "p.json").string() +
+                     " --plan-dot " + (dir / "p.dot").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("part  device   nodes"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("3 part(s) on 2 device(s), 2 transfer(s) between devices"),
+            std::string::npos)
+      << r.out;
+  nlohmann::json plan = nlohmann::json::parse(Slurp(dir / "p.json"));
+  EXPECT_EQ(plan["strategy"], "priority");
+  ASSERT_EQ(plan["parts"].size(), 3u);
+  EXPECT_EQ(plan["parts"][1]["device"], "cpu");
+  EXPECT_EQ(plan["parts"][1]["nodes"], nlohmann::json({"flatten"}));
+  const std::string dot = Slurp(dir / "p.dot");
+  EXPECT_NE(dot.find("digraph plan"), std::string::npos);
+  EXPECT_NE(dot.find("penwidth=3"), std::string::npos);
+}
+
+TEST(CliPlan, ASavedPlanIsReplayedByRun) {
+  const fs::path dir = TempDir();
+  // Everything on cpu, saved, then replayed although testdev is listed first.
+  ASSERT_EQ(Hetrun("plan " + kSplit + "--assign '*=cpu' " + kTinyCnn + " --plan-json " +
+                   (dir / "cpu.json").string())
+                .exit_code,
+            0);
+  Command r = Hetrun("run " + kSplit + kTinyCnn + " --plan-in " + (dir / "cpu.json").string() +
+                     " --report-json " + (dir / "r.json").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json report = nlohmann::json::parse(Slurp(dir / "r.json"));
+  EXPECT_EQ(report["partition"], "replay");
+  EXPECT_EQ(report["parts"], 1);
+  EXPECT_EQ(report["plan"][0]["device"], "cpu");
+}
+
+TEST(CliPlan, BadPlanOptionsAreOneClearLine) {
+  Command r = Hetrun("plan --partition fastest " + kTinyCnn);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--partition 'fastest': expected cost or priority"), std::string::npos);
+  r = Hetrun("plan " + kSplit + "--assign Conv=vulkan " + kTinyCnn);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("'vulkan' is not among the selected devices"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1);
+  r = Hetrun("plan " + kSplit + "--assign Flatten=testdev " + kTinyCnn);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("node 'flatten' (Flatten) is not supported by testdev"), std::string::npos)
+      << r.err;
+  r = Hetrun("run " + kSplit + "--plan-in /nonexistent/plan.json " + kTinyCnn);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--plan-in: cannot read"), std::string::npos) << r.err;
+}
+
+TEST(CliPlan, ProfileWritesAChromeTraceWithATrackPerDevice) {
+  const fs::path dir = TempDir();
+  Command r = Hetrun("run " + kSplit + kTinyCnn + " --iterations 2 --profile " +
+                     (dir / "trace.json").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json trace = nlohmann::json::parse(Slurp(dir / "trace.json"));
+  std::set<std::string> tracks, categories;
+  for (const auto& e : trace["traceEvents"]) {
+    if (e["name"] == "thread_name") tracks.insert(e["args"]["name"].get<std::string>());
+    if (e["ph"] == "X") categories.insert(e["cat"].get<std::string>());
+  }
+  EXPECT_EQ(tracks, (std::set<std::string>{"testdev", "cpu", "transfers"}));
+  EXPECT_EQ(categories, (std::set<std::string>{"part", "transfer"}));
+}
+
+TEST(CliFallback, NoneExitsNonZeroNamingTheDeviceAndPart) {
+  Command r = Hetrun("run " + kSplit + kTinyCnn, "HETRUN_TESTDEV_FAIL_EXECUTABLE=1");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("hetrun: error: device 'testdev': part 2"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("injected failure"), std::string::npos) << r.err;
+}
+
+TEST(CliFallback, CpuCompletesWarnsAndReports) {
+  const fs::path dir = TempDir();
+  const std::string out_a = (dir / "fallback_out").string(), out_b = (dir / "cpu_out").string();
+  Command r = Hetrun("run " + kSplit + kTinyCnn + " --fallback cpu --output-dir " + out_a +
+                         " --report-json " + (dir / "r.json").string(),
+                     "HETRUN_TESTDEV_FAIL_EXECUTABLE=1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: part 2 failed on testdev and was re-run on cpu"),
+            std::string::npos)
+      << r.err;
+  nlohmann::json report = nlohmann::json::parse(Slurp(dir / "r.json"));
+  ASSERT_EQ(report["fallbacks"].size(), 1u);
+  EXPECT_EQ(report["fallbacks"][0]["part"], 2);
+  EXPECT_EQ(report["fallbacks"][0]["device"], "testdev");
+  // Same seeded input, CPU only: the same probabilities.
+  ASSERT_EQ(Hetrun("run --devices cpu " + kTinyCnn + " --output-dir " + out_b).exit_code, 0);
+  EXPECT_EQ(Slurp(out_a + "/probabilities.npy"), Slurp(out_b + "/probabilities.npy"));
+}
+
+}  // namespace
+}  // namespace hetrun::test
