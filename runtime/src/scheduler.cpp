@@ -271,9 +271,10 @@ Status Session::Scheduler::RunOn(Execution& run, const Part& part, int device_in
       return InternalError("device '" + device.display_name() + "': " + part.label +
                            ": the plugin returned no valid tensor for output '" + name + "'");
     std::shared_ptr<const core::Tensor> host;
-    if (session_.graph_.values[v].producer >= 0 &&
+    const bool graph_output =
         std::find(session_.graph_.outputs.begin(), session_.graph_.outputs.end(), v) !=
-            session_.graph_.outputs.end()) {
+        session_.graph_.outputs.end();
+    if (graph_output) {
       // A graph output: bring it home now, while the device is ours.
       HETRUN_ASSIGN_OR_RETURN(core::Tensor t,
                               core::Tensor::Create(outputs[o]->dtype, outputs[o]->dims));
@@ -287,7 +288,8 @@ Status Session::Scheduler::RunOn(Execution& run, const Part& part, int device_in
     std::lock_guard lock(run.mutex);
     Slot& slot = run.slots[v];
     if (host) slot.host = host;
-    if (slot.readers_left > 0) slot.copies[device_index] = outputs[o];
+    // Keep the device copy only for parts that read it (the host copy serves the caller).
+    if (slot.readers_left > (graph_output ? 1 : 0)) slot.copies[device_index] = outputs[o];
   }
   return Status::Ok();
 }
@@ -394,7 +396,11 @@ Result<std::map<core::ValueId, core::Tensor>> Session::Scheduler::Run(
     if (run->waiting[p] == 0) roots.push_back(p);
   }
   run->in_flight = roots.size();
-  for (size_t p : roots) Submit(run, p);
+  if (parts_.size() == 1) {
+    Execute(run, 0);  // one part, one device: no hand-off to its queue's thread
+  } else {
+    for (size_t p : roots) Submit(run, p);
+  }
   {
     std::unique_lock lock(run->mutex);
     run->settled.wait(lock, [&] { return run->in_flight == 0; });
