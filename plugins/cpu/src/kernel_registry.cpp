@@ -41,6 +41,8 @@ const KernelTable& Table() {
     RegisterDetMvnKernels(t);
     RegisterLossKernels(t);
     RegisterRecurrentKernels(t);
+    RegisterSpectralKernels(t);
+    RegisterRoiAlignKernels(t);
     return t;
   }();
   return table;

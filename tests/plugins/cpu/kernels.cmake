@@ -13,6 +13,7 @@ hetrun_add_test(NAME cpu_kernels_test
     ${CMAKE_CURRENT_LIST_DIR}/kernels_resample_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/kernels_select_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/kernels_recurrent_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/kernels_signal_test.cpp
     ${PROJECT_SOURCE_DIR}/plugins/cpu/src/kernel_registry.cpp
     ${HETRUN_CPU_KERNEL_TEST_KERNELS}
   LIBS hetrun_cpu_runtime

@@ -1,6 +1,6 @@
 // CPU kernels for resampling and transposed/unpooling ops: Resize, ConvTranspose, GridSample,
-// MaxUnpool, LRN and MaxPool's Indices. Expected values are from the ONNX reference (numpy,
-// pasted) or naive loops written here.
+// RoiAlign, MaxUnpool, LRN and MaxPool's Indices. Expected values are from the ONNX reference
+// (numpy, pasted) or naive loops written here.
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -235,6 +235,36 @@ TEST(LrnKernels, MatchesNaiveWindow) {
         expected[i] = static_cast<float>(x[i] / std::pow(bias + alpha / size * sq, beta));
       }
   ExpectClose(y.values<float>(), expected, 1e-5f, 1e-6f);
+}
+
+TEST(RoiAlignKernel, AveragesBilinearSamplesOfALinearPlane) {
+  // X[h][w] = 4h + w is linear, so bilinear samples are exact and each bin's average is the value
+  // at its centre. The roi (0.5, 0.5)-(2.5, 2.5) has bins of 1 pixel: centres 0.5 and 1.5 after
+  // half_pixel's -0.5 shift, 1 and 2 without it.
+  std::vector<float> plane(16);
+  for (size_t i = 0; i < plane.size(); ++i) plane[i] = static_cast<float>(i);
+  auto run = [&](const std::string& mode) {
+    return NodeTest("RoiAlign", 16)
+        .Attr("output_height", int64_t{2})
+        .Attr("output_width", int64_t{2})
+        .Attr("sampling_ratio", int64_t{2})
+        .Attr("coordinate_transformation_mode", mode)
+        .Input(Floats({1, 1, 4, 4}, plane))
+        .Input(Floats({1, 4}, {0.5f, 0.5f, 2.5f, 2.5f}))
+        .Input(Int64s({1}, {0}))
+        .Run1();
+  };
+  HostTensor y = run("half_pixel");
+  EXPECT_EQ(y.dims, (std::vector<int64_t>{1, 1, 2, 2}));
+  ExpectClose(y.values<float>(), {2.5f, 3.5f, 6.5f, 7.5f});
+  ExpectClose(run("output_half_pixel").values<float>(), {5, 6, 9, 10});
+  const std::string err = NodeTest("RoiAlign", 16)
+                              .Attr("mode", std::string("max"))
+                              .Input(Floats({1, 1, 4, 4}, plane))
+                              .Input(Floats({1, 4}, {0, 0, 1, 1}))
+                              .Input(Int64s({1}, {0}))
+                              .Error();
+  EXPECT_NE(err.find("mode 'max'"), std::string::npos) << err;
 }
 
 }  // namespace hetrun::test

@@ -3,6 +3,7 @@
 // Constant, ConstantOfShape, Range, Cast, Dropout. Expected values are from numpy.
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -281,13 +282,35 @@ TEST(ShapeKernels, DropoutIsIdentityWithMask) {
   ExpectClose(y[0].values<float>(), {1, 2, 3});
   EXPECT_EQ(y[1].dtype, HETRUN_DTYPE_BOOL);
   EXPECT_EQ(y[1].values<uint8_t>(), (std::vector<uint8_t>{1, 1, 1}));
-  EXPECT_NE(NodeTest("Dropout", 13)
-                .Input(Floats({1}, {1}))
-                .NoInput()
-                .Input(Bools({}, {1}))
-                .Error()
-                .find("training_mode"),
-            std::string::npos);
+}
+
+TEST(ShapeKernels, DropoutWithRunTimeTrainingMode) {
+  const HostTensor x = Floats({64}, std::vector<float>(64, 3.0f));
+  auto run = [&](float ratio, bool training) {
+    return NodeTest("Dropout", 13)
+        .Attr("seed", int64_t{7})
+        .Input(x)
+        .Input(Floats({}, {ratio}))
+        .Input(Bools({}, {static_cast<uint8_t>(training)}))
+        .Outputs({true, true})
+        .Run();
+  };
+  for (const auto& [ratio, training] : {std::pair{0.0f, true}, std::pair{0.5f, false}}) {
+    const std::vector<HostTensor> y = run(ratio, training);
+    ExpectClose(y[0].values<float>(), std::vector<float>(64, 3.0f));
+    EXPECT_EQ(y[1].values<uint8_t>(), std::vector<uint8_t>(64, 1));
+  }
+  // Training with ratio 0.5: kept elements are scaled by 2, dropped ones are 0, as the mask says.
+  const std::vector<HostTensor> y = run(0.5f, true);
+  const std::vector<float> v = y[0].values<float>();
+  const std::vector<uint8_t> mask = y[1].values<uint8_t>();
+  int kept = 0;
+  for (size_t i = 0; i < v.size(); ++i) {
+    EXPECT_EQ(v[i], mask[i] ? 6.0f : 0.0f) << i;
+    kept += mask[i];
+  }
+  EXPECT_GT(kept, 8);
+  EXPECT_LT(kept, 56);
 }
 
 }  // namespace

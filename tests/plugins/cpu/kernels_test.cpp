@@ -217,6 +217,22 @@ TEST(BinaryKernels, ModSignRulesAndUnsigned) {
   EXPECT_EQ(u.values<uint32_t>(), (std::vector<uint32_t>{3, 7}));
 }
 
+TEST(BinaryKernels, Float16MaxMinMod) {
+  // Bits of a = {1.5, -2, 7.25, -7.25} and b = {-1, 3, 2, 2}; results are exact in float16.
+  const auto a = Tensor<uint16_t>({4}, {0x3e00, 0xc000, 0x4740, 0xc740});
+  const auto b = Tensor<uint16_t>({4}, {0xbc00, 0x4200, 0x4000, 0x4000});
+  HostTensor y = NodeTest("Max", 13).Input(a).Input(b).Run1();
+  EXPECT_EQ(y.dtype, HETRUN_DTYPE_FLOAT16);
+  EXPECT_EQ(y.values<uint16_t>(), (std::vector<uint16_t>{0x3e00, 0x4200, 0x4740, 0x4000}));
+  y = NodeTest("Min", 13).Input(a).Input(b).Run1();
+  EXPECT_EQ(y.values<uint16_t>(), (std::vector<uint16_t>{0xbc00, 0xc000, 0x4000, 0xc740}));
+  // np.fmod: {0.5, -2, 1.25, -1.25}.
+  y = NodeTest("Mod", 13).Attr("fmod", int64_t{1}).Input(a).Input(b).Run1();
+  EXPECT_EQ(y.values<uint16_t>(), (std::vector<uint16_t>{0x3800, 0xc000, 0x3d00, 0xbd00}));
+  const std::string err = NodeTest("Mod", 13).Input(a).Input(b).Error();
+  EXPECT_NE(err.find("fmod=0"), std::string::npos) << err;
+}
+
 TEST(BinaryKernels, WideIntegerTypesWrapLikeNumpy) {
   const HostTensor add = NodeTest("Add")
                              .Input(Tensor<uint16_t>({2}, {65535, 100}, HETRUN_DTYPE_UINT16))

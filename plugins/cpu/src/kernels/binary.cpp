@@ -10,6 +10,7 @@
 #include "jit/elementwise_jit.h"
 #include "kernels/binary_loop.h"
 #include "kernels/common.h"
+#include "kernels/half_float.h"
 #include "kernels/registry.h"
 #include "kernels/type_list.h"
 
@@ -93,6 +94,17 @@ struct ModOp {
     }
   }
 };
+// float16 operands computed in float and rounded back: exact for Max, Min and fmod, whose results
+// are one of the operands or representable in the operands' precision.
+template <typename Op>
+struct HalfOp {
+  Op op;
+  Half operator()(Half a, Half b) const {
+    return Half{FloatToHalf(op(HalfToFloat(a.bits), HalfToFloat(b.bits)))};
+  }
+};
+using HalfTypes = TypeList<Half>;
+
 // Pow's exponent may have another numeric dtype than its base (opset >= 12); the result has the
 // base's. Integer powers are exact (wrapping) by squaring; anything involving a float goes through
 // double, except float^float of one type, which stays in that type like ONNX Runtime.
@@ -287,8 +299,12 @@ std::unique_ptr<Kernel> MakeMod(const KernelBuildContext& ctx) {
   ModOp op;
   op.fmod = plugin::AttrInt(ctx.node, "fmod", 0) != 0;
   const hetrun_dtype_t dt = ctx.input(0).dtype;
-  if (!op.fmod && (dt == HETRUN_DTYPE_FLOAT32 || dt == HETRUN_DTYPE_FLOAT64))
+  const bool is_float =
+      dt == HETRUN_DTYPE_FLOAT32 || dt == HETRUN_DTYPE_FLOAT64 || dt == HETRUN_DTYPE_FLOAT16;
+  if (!op.fmod && is_float)
     ThrowUnimplemented("Mod: fmod=0 is not defined for floating-point inputs");
+  if (dt == HETRUN_DTYPE_FLOAT16)
+    return MakeBinaryWith<HalfOp<ModOp>, HalfTypes, false>(ctx, HalfOp<ModOp>{op});
   return MakeBinaryWith<ModOp, NumericTypes, false>(ctx, op);
 }
 
@@ -444,6 +460,14 @@ std::unique_ptr<Kernel> MakeVariadic(const KernelBuildContext& ctx) {
   return std::make_unique<VariadicKernel<Op, Types, kMean>>(ctx);
 }
 
+// Max and Min also take float16 (computed in float, exact).
+template <typename Op>
+std::unique_ptr<Kernel> MakeMinMax(const KernelBuildContext& ctx) {
+  if (ctx.input(0).dtype == HETRUN_DTYPE_FLOAT16)
+    return std::make_unique<VariadicKernel<HalfOp<Op>, HalfTypes, false>>(ctx);
+  return std::make_unique<VariadicKernel<Op, NumericTypes, false>>(ctx);
+}
+
 //===-- Where(cond, X, Y)
 //-----------------------------------------------------------------------===//
 
@@ -507,8 +531,8 @@ void RegisterBinaryKernels(KernelTable& t) {
   t.Add("And", MakeBinary<AndOp, BoolTypes, true>, nullptr, 2);
   t.Add("Or", MakeBinary<OrOp, BoolTypes, true>, nullptr, 2);
   t.Add("Xor", MakeBinary<XorOp, BoolTypes, true>, nullptr, 2);
-  t.Add("Max", MakeVariadic<MaxOp, NumericTypes>);
-  t.Add("Min", MakeVariadic<MinOp, NumericTypes>);
+  t.Add("Max", MakeMinMax<MaxOp>);
+  t.Add("Min", MakeMinMax<MinOp>);
   t.Add("Sum", MakeVariadic<AddOp, NumericTypes>);
   t.Add("Mean", MakeVariadic<AddOp, FloatTypes, true>);
   t.Add("Where", MakeWhere, nullptr, 3);

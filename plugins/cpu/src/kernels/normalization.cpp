@@ -1,6 +1,7 @@
-// BatchNormalization (inference), LayerNormalization and InstanceNormalization. BatchNorm folds
-// its four parameter vectors into one scale and shift per channel (once, when they are constant);
-// the others compute statistics per row in double so long rows stay accurate.
+// BatchNormalization (inference; training mode is in training_mode.cpp), LayerNormalization and
+// InstanceNormalization. BatchNorm folds its four parameter vectors into one scale and shift per
+// channel (once, when they are constant); the others compute statistics per row in double so long
+// rows stay accurate.
 #include <cmath>
 #include <memory>
 #include <string>
@@ -8,6 +9,7 @@
 
 #include "kernels/common.h"
 #include "kernels/registry.h"
+#include "kernels/training_mode.h"
 #include "kernels/type_list.h"
 
 namespace hetrun::cpu {
@@ -29,8 +31,6 @@ class BatchNormKernel final : public Kernel {
       if (!ctx.has_input(i) || ctx.input(i).dtype != dtype_)
         ThrowUnimplemented(
             "BatchNormalization: scale, B, mean and var must be given with X's dtype");
-    if (plugin::AttrInt(ctx.node, "training_mode", 0) != 0)
-      ThrowUnimplemented("BatchNormalization: training_mode=1 not supported (inference only)");
     if (ctx.node.opset < 9 && plugin::AttrInt(ctx.node, "spatial", 1) == 0)
       ThrowUnimplemented("BatchNormalization: spatial=0 not supported");
     RequireNoOutputFrom(ctx, 1, "mean/var (training outputs)");
@@ -231,6 +231,7 @@ class InstanceNormKernel final : public Kernel {
 };
 
 std::unique_ptr<Kernel> MakeBatchNorm(const KernelBuildContext& ctx) {
+  if (plugin::AttrInt(ctx.node, "training_mode", 0) != 0) return MakeTrainingBatchNorm(ctx);
   return std::make_unique<BatchNormKernel>(ctx);
 }
 std::unique_ptr<Kernel> MakeLayerNorm(const KernelBuildContext& ctx) {

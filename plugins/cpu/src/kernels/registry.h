@@ -75,5 +75,7 @@ void RegisterWindowKernels(KernelTable& table);
 void RegisterDetMvnKernels(KernelTable& table);
 void RegisterLossKernels(KernelTable& table);
 void RegisterRecurrentKernels(KernelTable& table);
+void RegisterSpectralKernels(KernelTable& table);
+void RegisterRoiAlignKernels(KernelTable& table);
 
 }  // namespace hetrun::cpu

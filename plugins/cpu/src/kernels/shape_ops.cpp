@@ -10,6 +10,7 @@
 #include "kernels/common.h"
 #include "kernels/dispatch.h"
 #include "kernels/registry.h"
+#include "kernels/training_mode.h"
 
 namespace hetrun::cpu {
 namespace {
@@ -162,19 +163,21 @@ class IdentityKernel final : public ViewKernel {
   }
 };
 
-// Dropout at inference is the identity; the optional mask is all ones (true).
+// Dropout at inference is the identity; the optional mask is all ones (true). A training_mode input
+// (opset >= 12) that is not a constant false goes to the training kernel instead.
+bool DropoutMayTrain(const KernelBuildContext& ctx) {
+  if (!ctx.has_input(2)) return false;
+  const hetrun_value& t = ctx.input(2);
+  return !(t.flags & HETRUN_VALUE_CONSTANT) || !t.data || t.data_bytes < 1 ||
+         *static_cast<const uint8_t*>(t.data) != 0;
+}
+
 class DropoutKernel final : public ViewKernel {
  public:
   explicit DropoutKernel(const KernelBuildContext& ctx) {
     RequireDataType(ctx);
     if (ctx.node.opset < 7 && plugin::AttrInt(ctx.node, "is_test", 0) == 0 && ctx.has_output(1))
       ThrowUnimplemented("Dropout: training mode (is_test=0) not supported");
-    if (ctx.has_input(2)) {  // training_mode (opset >= 12): must be a constant false
-      const hetrun_value& t = ctx.input(2);
-      if (!(t.flags & HETRUN_VALUE_CONSTANT) || !t.data || t.data_bytes < 1 ||
-          *static_cast<const uint8_t*>(t.data) != 0)
-        ThrowUnimplemented("Dropout: training_mode must be a constant false (inference only)");
-    }
     mask_dtype_ = ctx.node.opset >= 10 ? HETRUN_DTYPE_BOOL : ctx.input(0).dtype;
   }
   std::vector<OutputSpec> InferOutputs(const std::vector<const TensorRef*>& in) override {
@@ -252,6 +255,7 @@ std::unique_ptr<Kernel> MakeIdentity(const KernelBuildContext& c) {
   return std::make_unique<IdentityKernel>(c);
 }
 std::unique_ptr<Kernel> MakeDropout(const KernelBuildContext& c) {
+  if (DropoutMayTrain(c)) return MakeTrainingDropout(c);
   return std::make_unique<DropoutKernel>(c);
 }
 std::unique_ptr<Kernel> MakeShape(const KernelBuildContext& c) {
