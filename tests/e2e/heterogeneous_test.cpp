@@ -110,7 +110,7 @@ INSTANTIATE_TEST_SUITE_P(
                       SplitCase{"resnet_block", "", partitioner::Strategy::kPriority},
                       SplitCase{"transformer", "", partitioner::Strategy::kCost},
                       SplitCase{"tiny_cnn", "", partitioner::Strategy::kPriority}),
-    [](const ::testing::TestParamInfo<SplitCase>& info) { return info.param.model; });
+    [](const ::testing::TestParamInfo<SplitCase>& param_info) { return param_info.param.model; });
 
 TEST(Fallback, CpuReRunsTheFailedPartAndTheRunSucceeds) {
   const Loaded l = Load("resnet_block");
