@@ -55,7 +55,8 @@ std::string DeviceList(const PartitionRequest& request) {
 }
 
 // Which devices may run each node: those that support it, narrowed by the user's pins.
-Result<std::vector<DeviceMask>> AllowedDevices(const PartitionRequest& request) {
+Result<std::vector<DeviceMask>> AllowedDevices(const PartitionRequest& request,
+                                               std::vector<std::string>& pin_notes) {
   const core::Graph& graph = *request.graph;
   std::vector<DeviceMask> allowed(graph.nodes.size(), 0);
   for (size_t n = 0; n < graph.nodes.size(); ++n)
@@ -63,6 +64,7 @@ Result<std::vector<DeviceMask>> AllowedDevices(const PartitionRequest& request) 
       if (request.answers[d][n].supported) allowed[n] |= DeviceMask{1} << d;
 
   std::vector<bool> pinned(graph.nodes.size(), false);
+  pin_notes.assign(graph.nodes.size(), "");
   for (const Pin& pin : request.pins) {
     const int d = DeviceIndex(request, pin.device);
     const std::string what = "--assign " + pin.pattern + "=" + pin.device;
@@ -76,6 +78,7 @@ Result<std::vector<DeviceMask>> AllowedDevices(const PartitionRequest& request) 
       matched = true;
       if (pinned[n]) continue;  // the first matching pin wins
       pinned[n] = true;
+      pin_notes[n] = what;
       if (!request.answers[d][n].supported)
         return InvalidArgument(what + ": " + NodeLabel(node) + " is not supported by " +
                                pin.device + ": " + request.answers[d][n].reason);
@@ -289,11 +292,25 @@ Result<Plan> BuildPlan(const PartitionRequest& request, const GraphEdges& edges,
   return plan;
 }
 
+// Keeps what --explain shows: every answer with the cost used, and the pins.
+Plan Explained(Plan plan, const PartitionRequest& request,
+               const std::vector<std::vector<double>>& costs, std::vector<std::string> pins) {
+  plan.answers = request.answers;
+  for (size_t d = 0; d < plan.answers.size(); ++d)
+    for (size_t n = 0; n < plan.answers[d].size(); ++n) plan.answers[d][n].cost_us = costs[d][n];
+  pins.resize(request.graph->nodes.size());
+  plan.pins = std::move(pins);
+  return plan;
+}
+
 }  // namespace
 
 Result<Plan> FormPlan(const PartitionRequest& request, const std::vector<int>& node_device,
                       const std::string& strategy) {
-  return BuildPlan(request, GraphEdges(*request.graph), NodeCosts(request), node_device, strategy);
+  const std::vector<std::vector<double>> costs = NodeCosts(request);
+  HETRUN_ASSIGN_OR_RETURN(
+      Plan plan, BuildPlan(request, GraphEdges(*request.graph), costs, node_device, strategy));
+  return Explained(std::move(plan), request, costs, {});
 }
 
 Result<Plan> Partition(const PartitionRequest& request) {
@@ -307,17 +324,21 @@ Result<Plan> Partition(const PartitionRequest& request) {
   for (const auto& column : request.answers)
     if (column.size() != graph.nodes.size()) return InternalError("capability table size mismatch");
 
-  HETRUN_ASSIGN_OR_RETURN(std::vector<DeviceMask> allowed, AllowedDevices(request));
+  std::vector<std::string> pins;
+  HETRUN_ASSIGN_OR_RETURN(std::vector<DeviceMask> allowed, AllowedDevices(request, pins));
   const GraphEdges edges(graph);
   const std::vector<std::vector<double>> costs = NodeCosts(request);
   std::vector<int> priority(graph.nodes.size());
   for (size_t n = 0; n < graph.nodes.size(); ++n) priority[n] = std::countr_zero(allowed[n]);
   if (!request.replay.empty()) {
     HETRUN_ASSIGN_OR_RETURN(std::vector<int> replayed, ReplayAssignment(request, allowed));
-    return BuildPlan(request, edges, costs, replayed, "replay");
+    HETRUN_ASSIGN_OR_RETURN(Plan plan, BuildPlan(request, edges, costs, replayed, "replay"));
+    return Explained(std::move(plan), request, costs, std::move(pins));
   }
-  if (request.strategy == Strategy::kPriority)
-    return BuildPlan(request, edges, costs, priority, "priority");
+  if (request.strategy == Strategy::kPriority) {
+    HETRUN_ASSIGN_OR_RETURN(Plan plan, BuildPlan(request, edges, costs, priority, "priority"));
+    return Explained(std::move(plan), request, costs, std::move(pins));
+  }
 
   // Cost: the refined greedy assignment, checked against simple alternatives (the priority plan,
   // everything on one device) by the end-to-end estimate, which also sees parts overlapping.
@@ -334,7 +355,7 @@ Result<Plan> Partition(const PartitionRequest& request) {
     HETRUN_ASSIGN_OR_RETURN(Plan plan, BuildPlan(request, edges, costs, candidate, "cost"));
     if (!best || plan.estimated_ms < best->estimated_ms) best = std::move(plan);
   }
-  return std::move(*best);
+  return Explained(std::move(*best), request, costs, std::move(pins));
 }
 
 }  // namespace hetrun::partitioner

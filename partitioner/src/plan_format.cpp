@@ -58,7 +58,75 @@ std::string Where(const Plan& plan, int part) {
   return part == kHost ? "host" : plan.devices[plan.parts[part].device];
 }
 
+std::string Ms(double us) {
+  return Fixed(us / 1e3, 3) + " ms";
+}
+
+struct NodeExplanation {
+  std::string why;
+  struct Alternative {
+    std::string device;
+    bool supported;
+    double cost_us;
+    std::string reason;
+  };
+  std::vector<Alternative> alternatives;
+};
+
+NodeExplanation Explain(const Plan& plan, size_t node) {
+  NodeExplanation e;
+  const int chosen = plan.node_device[node];
+  const bool have_answers = plan.answers.size() == plan.devices.size();
+  auto answer = [&](size_t d) -> const NodeAnswer* {
+    return have_answers && node < plan.answers[d].size() ? &plan.answers[d][node] : nullptr;
+  };
+  int cheapest = -1;
+  for (size_t d = 0; d < plan.devices.size(); ++d) {
+    const NodeAnswer* a = answer(d);
+    if (static_cast<int>(d) != chosen)
+      e.alternatives.push_back({plan.devices[d], a && a->supported, a ? a->cost_us : 0,
+                                a ? a->reason : "no answer recorded"});
+    if (a && a->supported && (cheapest < 0 || a->cost_us < answer(cheapest)->cost_us))
+      cheapest = static_cast<int>(d);
+  }
+  const NodeAnswer* mine = answer(chosen);
+  const bool alone = std::none_of(e.alternatives.begin(), e.alternatives.end(),
+                                  [](const auto& alt) { return alt.supported; });
+  if (node < plan.pins.size() && !plan.pins[node].empty()) {
+    e.why = "pinned by " + plan.pins[node];
+  } else if (plan.strategy == "replay") {
+    e.why = "as in the replayed plan";
+  } else if (alone) {
+    e.why = "the only selected device that supports it";
+  } else if (plan.strategy == "priority") {
+    e.why = "the first listed device that supports it";
+  } else if (mine && cheapest >= 0 && cheapest != chosen &&
+             answer(cheapest)->cost_us < mine->cost_us) {
+    e.why = Ms(mine->cost_us) + " here vs " + Ms(answer(cheapest)->cost_us) + " on " +
+            plan.devices[cheapest] + ", but moving it would add transfers or split its part";
+  } else if (mine) {
+    e.why = "cheapest: " + Ms(mine->cost_us);
+  }
+  return e;
+}
+
 }  // namespace
+
+std::string PlanExplanation(const core::Graph& graph, const Plan& plan) {
+  std::vector<int> part_of(graph.nodes.size(), kHost);
+  for (size_t p = 0; p < plan.parts.size(); ++p)
+    for (core::NodeId n : plan.parts[p].nodes) part_of[n] = static_cast<int>(p);
+  std::ostringstream out;
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    const NodeExplanation e = Explain(plan, n);
+    out << graph.nodes[n].name << " (" << graph.nodes[n].op_type << ") -> "
+        << plan.devices[plan.node_device[n]] << ", part " << part_of[n] << ": " << e.why << "\n";
+    for (const auto& alt : e.alternatives)
+      out << "    " << alt.device << ": "
+          << (alt.supported ? Ms(alt.cost_us) : "declined: " + alt.reason) << "\n";
+  }
+  return out.str();
+}
 
 std::string HumanBytes(uint64_t bytes) {
   const char* units[] = {"B", "KB", "MB", "GB", "TB"};
@@ -109,7 +177,7 @@ std::string PlanTable(const core::Graph& graph, const Plan& plan) {
   return out.str();
 }
 
-std::string PlanJson(const core::Graph& graph, const Plan& plan) {
+std::string PlanJson(const core::Graph& graph, const Plan& plan, bool explain) {
   using nlohmann::json;
   json parts = json::array();
   for (size_t p = 0; p < plan.parts.size(); ++p) {
@@ -137,6 +205,27 @@ std::string PlanJson(const core::Graph& graph, const Plan& plan) {
             {"model", graph.name},     {"strategy", plan.strategy},
             {"devices", plan.devices}, {"estimated_ms", plan.estimated_ms},
             {"parts", parts},          {"transfers", transfers}};
+  if (explain) {
+    json nodes = json::array();
+    for (size_t n = 0; n < graph.nodes.size(); ++n) {
+      const NodeExplanation e = Explain(plan, n);
+      json alternatives = json::array();
+      for (const auto& alt : e.alternatives) {
+        json a = {{"device", alt.device}, {"supported", alt.supported}};
+        if (alt.supported)
+          a["estimated_ms"] = alt.cost_us / 1e3;
+        else
+          a["reason"] = alt.reason;
+        alternatives.push_back(a);
+      }
+      nodes.push_back({{"name", graph.nodes[n].name},
+                       {"op", graph.nodes[n].op_type},
+                       {"device", plan.devices[plan.node_device[n]]},
+                       {"why", e.why},
+                       {"alternatives", alternatives}});
+    }
+    j["nodes"] = nodes;
+  }
   return j.dump(2) + "\n";
 }
 

@@ -306,5 +306,28 @@ TEST(PlanFormats, TableJsonAndDotShowPartsDevicesAndTransfers) {
   EXPECT_EQ(HumanBytes(1500), "1.5 KB");
 }
 
+TEST(PlanFormats, ExplanationGivesEveryNodesReasonAndAlternatives) {
+  Graph g = Chain(3);
+  PartitionRequest r = Request(g, {"npu", "cpu"}, Costed({"101", "111"}, {2, 8}));
+  r.answers[0][1].reason = "npu: op Relu with this shape is not supported";
+  r.pins = {{"n2", "cpu"}};
+  Result<Plan> plan = Partition(r);
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  const std::string text = PlanExplanation(g, *plan);
+  EXPECT_NE(text.find("n0 (Relu) -> npu, part 0: the first listed device that supports it"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("n1 (Relu) -> cpu, part 1: the only selected device that supports it\n"
+                      "    npu: declined: npu: op Relu with this shape is not supported"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("n2 (Relu) -> cpu, part 1: pinned by --assign n2=cpu\n    npu: 0.002 ms"),
+            std::string::npos)
+      << text;
+  const std::string json = PlanJson(g, *plan, /*explain=*/true);
+  EXPECT_NE(json.find("\"why\": \"pinned by --assign n2=cpu\""), std::string::npos) << json;
+  EXPECT_EQ(PlanJson(g, *plan).find("\"why\""), std::string::npos);
+}
+
 }  // namespace
 }  // namespace hetrun::partitioner

@@ -142,6 +142,8 @@ Result<RunArguments> ParseRunArguments(const std::vector<std::string>& args) {
       HETRUN_ASSIGN_OR_RETURN(out.fallback, reader.Value(opt));
       if (out.fallback != "none" && out.fallback != "cpu")
         return InvalidArgument("--fallback '" + out.fallback + "': expected none or cpu");
+    } else if (opt == "--explain") {
+      out.explain = true;
     } else if (opt == "-v" || opt == "--verbose") {
       out.verbose = true;
     } else if (opt == "-q" || opt == "--quiet") {

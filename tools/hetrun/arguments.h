@@ -31,6 +31,7 @@ struct RunArguments {
   std::string plan_in, plan_json, plan_dot;
   std::string profile;            // Chrome trace file
   std::string fallback = "none";  // --fallback none|cpu
+  bool explain = false;           // --explain: why each node went where it did
 };
 
 struct DevicesArguments {

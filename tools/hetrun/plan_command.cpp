@@ -27,6 +27,8 @@ int PlanCommand(const std::vector<std::string>& args) {
     std::printf("model   %s (%zu nodes), partitioned in %.1f ms\n", a.model.c_str(),
                 session.graph().nodes.size(), session.partition_ms());
     std::fputs(partitioner::PlanTable(session.graph(), session.plan()).c_str(), stdout);
+    if (a.explain)
+      std::fputs(partitioner::PlanExplanation(session.graph(), session.plan()).c_str(), stdout);
   }
   if (Status s = WritePlanFiles(session, a); !s.ok()) return Fail(s.message());
   return 0;

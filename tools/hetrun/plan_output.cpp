@@ -62,8 +62,9 @@ Result<runtime::SessionOptions> SessionOptionsFrom(const RunArguments& a) {
 
 Status WritePlanFiles(const runtime::Session& session, const RunArguments& a) {
   if (!a.plan_json.empty()) {
-    HETRUN_RETURN_IF_ERROR(WriteText("--plan-json", a.plan_json,
-                                     partitioner::PlanJson(session.graph(), session.plan())));
+    HETRUN_RETURN_IF_ERROR(
+        WriteText("--plan-json", a.plan_json,
+                  partitioner::PlanJson(session.graph(), session.plan(), a.explain)));
     if (!a.quiet) std::printf("plan written to %s\n", a.plan_json.c_str());
   }
   if (!a.plan_dot.empty()) {

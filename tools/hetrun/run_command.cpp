@@ -205,6 +205,8 @@ int RunCommand(const std::vector<std::string>& args) {
                     device->properties().name.c_str());
       std::fputs(partitioner::PlanTable(session.graph(), session.plan()).c_str(), stdout);
     }
+    if (a.explain)
+      std::fputs(partitioner::PlanExplanation(session.graph(), session.plan()).c_str(), stdout);
     for (size_t i = 0; i < session.inputs().size(); ++i) {
       const auto& t = inputs->at(session.inputs()[i].name);
       std::printf("input   %s %s (%s)\n", session.inputs()[i].name.c_str(), t.Describe().c_str(),

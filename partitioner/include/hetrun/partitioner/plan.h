@@ -49,6 +49,10 @@ struct Plan {
   std::vector<int> node_device;      // device index per node
   std::vector<Transfer> transfers;
   double estimated_ms = 0;  // end to end: per-device queues, parts overlapping where they can
+  // Why nodes went where they did: every device's answer per node (answers[d][n], cost_us as the
+  // cost model used it), and per node the --assign pin that placed it ("" when none).
+  CapabilityTable answers;
+  std::vector<std::string> pins;
 
   // Bytes of the transfers into / out of part `part` (host transfers included).
   uint64_t BytesIn(int part) const;

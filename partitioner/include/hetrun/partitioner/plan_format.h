@@ -11,7 +11,11 @@
 namespace hetrun::partitioner {
 
 std::string PlanTable(const core::Graph& graph, const Plan& plan);
-std::string PlanJson(const core::Graph& graph, const Plan& plan);
+// With `explain`, the JSON also lists every node with its device, why, and the alternatives.
+std::string PlanJson(const core::Graph& graph, const Plan& plan, bool explain = false);
+// Per node: the device chosen and why (pin, priority, cheapest, transfers), and every other
+// device's answer: its estimate, or why it declined.
+std::string PlanExplanation(const core::Graph& graph, const Plan& plan);
 std::string PlanDot(const core::Graph& graph, const Plan& plan);
 
 // Reads a plan written by PlanJson: (node name, device name) for every node of every part.
