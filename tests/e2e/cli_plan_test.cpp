@@ -136,6 +136,9 @@ TEST(CliFallback, CpuCompletesWarnsAndReports) {
   ASSERT_EQ(report["fallbacks"].size(), 1u);
   EXPECT_EQ(report["fallbacks"][0]["part"], 2);
   EXPECT_EQ(report["fallbacks"][0]["device"], "testdev");
+  EXPECT_EQ(report["plan"][2]["device"], "testdev");
+  EXPECT_EQ(report["plan"][2]["ran_on"], "cpu");
+  EXPECT_EQ(report["plan"][0]["ran_on"], "testdev");
   // Same seeded input, CPU only: the same probabilities.
   ASSERT_EQ(Hetrun("run --devices cpu " + kTinyCnn + " --output-dir " + out_b).exit_code, 0);
   EXPECT_EQ(Slurp(out_a + "/probabilities.npy"), Slurp(out_b + "/probabilities.npy"));

@@ -239,12 +239,19 @@ int RunCommand(const std::vector<std::string>& args) {
     }
     const partitioner::Plan& plan = session.plan();
     nlohmann::json parts = nlohmann::json::array();
-    for (size_t p = 0; p < plan.parts.size(); ++p)
+    for (size_t p = 0; p < plan.parts.size(); ++p) {
+      // Where it really ran: its device, or the CPU when it fell back (nothing falls back
+      // silently).
+      std::string ran_on = plan.devices[plan.parts[p].device];
+      for (const runtime::FallbackRecord& f : fallbacks)
+        if (f.part == static_cast<int>(p)) ran_on = "cpu";
       parts.push_back({{"device", plan.devices[plan.parts[p].device]},
+                       {"ran_on", ran_on},
                        {"nodes", plan.parts[p].nodes.size()},
                        {"estimated_ms", plan.parts[p].estimated_us / 1e3},
                        {"bytes_in", plan.BytesIn(static_cast<int>(p))},
                        {"bytes_out", plan.BytesOut(static_cast<int>(p))}});
+    }
     const std::vector<uint64_t> peaks = session.peak_bytes();
     nlohmann::json device_list = nlohmann::json::array();
     for (size_t d = 0; d < session.devices().size(); ++d)
