@@ -123,11 +123,35 @@ void Executable::CreateNodes(const hetrun_graph_view& part) {
         }
         values_[v].source = Source::kNodeOutput;
       }
-      node.kernel = CreateKernel(KernelBuildContext{view, part});
+      node.kernel = CreateKernel(KernelBuildContext{view, part, device_});
       if (!node.kernel) throw plugin::Error(HETRUN_STATUS_INTERNAL, "no kernel was created");
+      BindOuterScopeInputs(node, static_cast<int32_t>(k));
     } catch (...) {
       RethrowWithContext(node.description);
     }
+  }
+}
+
+// Subgraph reads become extra inputs of the node, after its own: that keeps the values alive until
+// it runs and hands them to the kernel like any other input.
+void Executable::BindOuterScopeInputs(Node& node, int32_t k) {
+  const std::vector<std::string> names = node.kernel->OuterScopeInputs();
+  if (names.empty()) return;
+  if (value_by_name_.empty()) {
+    for (size_t v = 0; v < values_.size(); ++v) {
+      value_by_name_.emplace(values_[v].name, static_cast<int32_t>(v));
+    }
+  }
+  for (const std::string& name : names) {
+    const auto found = value_by_name_.find(name);
+    if (found == value_by_name_.end() || values_[found->second].source == Source::kNone) {
+      ThrowInvalid("its subgraph reads " + Quoted(name) +
+                   ", which is not a part input, a constant or an output of an earlier node");
+    }
+    Value& value = values_[found->second];
+    if (value.source == Source::kConstant) CheckConstant(value);
+    value.last_use = k;
+    node.inputs.push_back(found->second);
   }
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "buffer.h"
@@ -85,6 +86,7 @@ class Executable {
   void CopyValues(const hetrun_graph_view& part);
   void BindPartInputs(const hetrun_graph_view& part);
   void CreateNodes(const hetrun_graph_view& part);
+  void BindOuterScopeInputs(Node& node, int32_t k);
   void BindPartOutputs(const hetrun_graph_view& part);
   void PlanInPlace();
   void CheckConstant(const Value& value) const;
@@ -94,6 +96,8 @@ class Executable {
   std::vector<Node> nodes_;
   std::vector<int32_t> inputs_;   // value index per execute() input
   std::vector<int32_t> outputs_;  // value index per execute() output
+  // Filled on first need at compile time: resolving subgraphs' outer-scope reads by name.
+  std::unordered_map<std::string, int32_t> value_by_name_;
   // The previous run's arena size: the next run reserves it in one piece.
   mutable std::atomic<uint64_t> arena_size_hint_{0};
   mutable std::atomic<uint64_t> last_peak_arena_bytes_{0};

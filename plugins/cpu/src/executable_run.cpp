@@ -62,7 +62,16 @@ class Executable::Runner {
       if (node.inputs[i] >= 0) inputs[i] = &tensors_[node.inputs[i]];
     }
 
-    const std::vector<OutputSpec> specs = node.kernel->InferOutputs(inputs);
+    // Control flow computes first and learns its output shapes from that; the results are then
+    // copied into place like any kernel's outputs.
+    std::vector<BufferTensor> computed;
+    std::vector<OutputSpec> specs;
+    if (node.kernel->ComputesOutputShapes()) {
+      computed = node.kernel->Compute(inputs, exe_.device_->pool());
+      for (const BufferTensor& t : computed) specs.push_back(OutputSpec{t.dtype, t.dims});
+    } else {
+      specs = node.kernel->InferOutputs(inputs);
+    }
     if (specs.size() < node.outputs.size()) {
       throw plugin::Error(HETRUN_STATUS_INTERNAL,
                           "the kernel described " + std::to_string(specs.size()) + " outputs of " +
@@ -93,7 +102,14 @@ class Executable::Runner {
       outputs[o] = &t;
     }
 
-    node.kernel->Run(inputs, outputs, exe_.device_->pool());
+    if (node.kernel->ComputesOutputShapes()) {
+      for (size_t o = 0; o < outputs.size(); ++o) {
+        const size_t bytes = outputs[o] ? outputs[o]->bytes() : 0;
+        if (bytes > 0) std::memcpy(outputs[o]->data, computed[o].buffer->data(), bytes);
+      }
+    } else {
+      node.kernel->Run(inputs, outputs, exe_.device_->pool());
+    }
 
     // Liveness: an intermediate's memory goes back to the arena after its last reader, and an
     // output nobody reads goes back at once.

@@ -2,12 +2,15 @@
 // (and, to answer query_support, created and discarded). Creation is where a kernel checks that it
 // can run the node exactly as ONNX specifies: otherwise it throws plugin::Error(UNIMPLEMENTED,
 // why). Shapes are resolved at run time from the actual inputs, so dynamic dims just work.
+// Control-flow kernels (If, Loop, Scan) run subgraphs: they read enclosing-graph values by name and
+// learn their output shapes only by running, which the optional hooks at the end cover.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "device.h"
 #include "hetrun/plugin.h"
 #include "tensor.h"
 #include "thread_pool.h"
@@ -20,6 +23,9 @@ namespace hetrun::cpu {
 struct KernelBuildContext {
   const hetrun_node& node;
   const hetrun_graph_view& graph;
+  // The device the executable runs on, for kernels that compile subgraphs into executables of
+  // their own; null when the kernel is only created to check support.
+  std::shared_ptr<Device> device = nullptr;
 
   size_t num_inputs() const { return node.num_inputs; }
   size_t num_outputs() const { return node.num_outputs; }
@@ -43,6 +49,18 @@ class Kernel {
   // True if output `o` may share memory with input `i` (e.g. Reshape, Identity): the executor may
   // then skip a copy. Default: no aliasing.
   virtual bool AliasesInput(size_t /*o*/, size_t /*i*/) const { return false; }
+
+  // Names of enclosing-graph values the node's subgraphs read. The executor resolves them in the
+  // graph the node belongs to and passes them after the node's own inputs (kept alive until then).
+  virtual std::vector<std::string> OuterScopeInputs() const { return {}; }
+  // True for kernels whose output shapes are known only by computing them: the executor then calls
+  // Compute instead of InferOutputs and Run, and copies the results into place.
+  virtual bool ComputesOutputShapes() const { return false; }
+  // Computes every output (omitted ones may be left empty). Same threading rule as Run.
+  virtual std::vector<BufferTensor> Compute(const std::vector<const TensorRef*>& /*inputs*/,
+                                            ThreadPool& /*pool*/) {
+    throw plugin::Error(HETRUN_STATUS_INTERNAL, "Compute called on a kernel without it");
+  }
 };
 
 // Creates the kernel for `ctx.node`, or throws plugin::Error(UNIMPLEMENTED, reason) naming the op,

@@ -43,6 +43,8 @@ const KernelTable& Table() {
     RegisterRecurrentKernels(t);
     RegisterSpectralKernels(t);
     RegisterRoiAlignKernels(t);
+    RegisterControlFlowKernels(t);
+    RegisterScanKernels(t);
     return t;
   }();
   return table;

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
+#include "buffer.h"
 #include "hetrun/plugin.h"
 #include "hetrun/plugin.hpp"
 
@@ -31,6 +33,16 @@ struct TensorRef {
 struct OutputSpec {
   hetrun_dtype_t dtype = HETRUN_DTYPE_UNDEFINED;
   std::vector<int64_t> dims;
+};
+
+// A tensor together with the buffer holding it (from offset 0), for values that outlive a kernel
+// call: the results of control-flow subgraphs and the values carried between their iterations.
+struct BufferTensor {
+  hetrun_dtype_t dtype = HETRUN_DTYPE_UNDEFINED;
+  std::vector<int64_t> dims;
+  std::shared_ptr<Buffer> buffer;
+
+  TensorRef ref() const { return TensorRef{dtype, dims, buffer ? buffer->data() : nullptr}; }
 };
 
 }  // namespace hetrun::cpu

@@ -34,6 +34,39 @@ GraphBuilder& GraphBuilder::Node(const std::string& name, const std::string& op_
   return *this;
 }
 
+GraphBuilder& GraphBuilder::IntAttr(const std::string& name, int64_t value) {
+  nodes_.back().attributes.push_back(AttrSpec{name, HETRUN_ATTR_INT, value, {}, nullptr});
+  return *this;
+}
+
+GraphBuilder& GraphBuilder::IntsAttr(const std::string& name, std::vector<int64_t> values) {
+  nodes_.back().attributes.push_back(
+      AttrSpec{name, HETRUN_ATTR_INTS, 0, std::move(values), nullptr});
+  return *this;
+}
+
+GraphBuilder& GraphBuilder::GraphAttr(const std::string& name, GraphBuilder& subgraph) {
+  nodes_.back().attributes.push_back(AttrSpec{name, HETRUN_ATTR_GRAPH, 0, {}, &subgraph});
+  return *this;
+}
+
+GraphBuilder& GraphBuilder::IntConstant(const std::string& name, hetrun_dtype_t dtype,
+                                        std::vector<int64_t> dims,
+                                        const std::vector<int64_t>& data) {
+  Value(name, dtype, std::move(dims));
+  ValueSpec& v = values_.back();
+  v.flags = HETRUN_VALUE_CONSTANT;
+  for (int64_t x : data) {
+    if (dtype == HETRUN_DTYPE_INT64) {
+      const auto* b = reinterpret_cast<const uint8_t*>(&x);
+      v.bytes.insert(v.bytes.end(), b, b + sizeof(x));
+    } else {
+      v.bytes.push_back(static_cast<uint8_t>(x != 0));
+    }
+  }
+  return *this;
+}
+
 GraphBuilder& GraphBuilder::Inputs(const std::vector<std::string>& names) {
   inputs_.clear();
   for (const std::string& n : names) {
@@ -69,10 +102,25 @@ const hetrun_graph_view* GraphBuilder::view() {
     s.flags = v.flags;
     s.data = v.data.empty() ? nullptr : v.data.data();
     s.data_bytes = v.data.size() * sizeof(float);
+    if (!v.bytes.empty()) {
+      s.data = v.bytes.data();
+      s.data_bytes = v.bytes.size();
+    }
     value_structs_.push_back(s);
   }
   node_structs_.clear();
-  for (const NodeSpec& n : nodes_) {
+  for (NodeSpec& n : nodes_) {
+    n.attribute_structs.clear();
+    for (const AttrSpec& a : n.attributes) {
+      hetrun_attribute s{};
+      s.name = a.name.c_str();
+      s.type = a.type;
+      s.i = a.i;
+      s.count = static_cast<uint32_t>(a.ints.size());
+      s.ints = a.ints.data();
+      s.graph = a.graph ? a.graph->view() : nullptr;
+      n.attribute_structs.push_back(s);
+    }
     hetrun_node s{};
     s.name = n.name.c_str();
     s.op_type = n.op_type.c_str();
@@ -82,6 +130,8 @@ const hetrun_graph_view* GraphBuilder::view() {
     s.inputs = n.inputs.data();
     s.num_outputs = static_cast<uint32_t>(n.outputs.size());
     s.outputs = n.outputs.data();
+    s.num_attributes = static_cast<uint32_t>(n.attribute_structs.size());
+    s.attributes = n.attribute_structs.data();
     node_structs_.push_back(s);
   }
   view_ = hetrun_graph_view{};

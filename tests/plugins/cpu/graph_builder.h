@@ -30,6 +30,15 @@ class GraphBuilder {
   GraphBuilder& Node(const std::string& name, const std::string& op_type,
                      const std::vector<std::string>& inputs,
                      const std::vector<std::string>& outputs);
+  // Attributes of the node added last. A subgraph builder must outlive this one's views; its view
+  // is rebuilt with this one's. (Values a subgraph reads from an enclosing graph are declared in it
+  // by name, with no producer, as the host's views show them.)
+  GraphBuilder& IntAttr(const std::string& name, int64_t value);
+  GraphBuilder& IntsAttr(const std::string& name, std::vector<int64_t> values);
+  GraphBuilder& GraphAttr(const std::string& name, GraphBuilder& subgraph);
+  // Value types of `name` constant data other than float32: int64 or bool (0/1), given as int64s.
+  GraphBuilder& IntConstant(const std::string& name, hetrun_dtype_t dtype,
+                            std::vector<int64_t> dims, const std::vector<int64_t>& data);
   GraphBuilder& Inputs(const std::vector<std::string>& names);
   GraphBuilder& Outputs(const std::vector<std::string>& names);
 
@@ -44,10 +53,20 @@ class GraphBuilder {
     std::vector<int64_t> dims;
     uint32_t flags = 0;
     std::vector<float> data;
+    std::vector<uint8_t> bytes;  // IntConstant's data
+  };
+  struct AttrSpec {
+    std::string name;
+    hetrun_attr_type_t type;
+    int64_t i = 0;
+    std::vector<int64_t> ints;
+    GraphBuilder* graph = nullptr;
   };
   struct NodeSpec {
     std::string name, op_type;
     std::vector<int32_t> inputs, outputs;
+    std::deque<AttrSpec> attributes;
+    std::vector<hetrun_attribute> attribute_structs;
   };
   int32_t IndexOf(const std::string& name) const;
 

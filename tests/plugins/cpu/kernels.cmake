@@ -14,6 +14,8 @@ hetrun_add_test(NAME cpu_kernels_test
     ${CMAKE_CURRENT_LIST_DIR}/kernels_select_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/kernels_recurrent_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/kernels_signal_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/kernels_control_flow_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/graph_builder.cpp
     ${PROJECT_SOURCE_DIR}/plugins/cpu/src/kernel_registry.cpp
     ${HETRUN_CPU_KERNEL_TEST_KERNELS}
   LIBS hetrun_cpu_runtime

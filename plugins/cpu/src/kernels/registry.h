@@ -77,5 +77,7 @@ void RegisterLossKernels(KernelTable& table);
 void RegisterRecurrentKernels(KernelTable& table);
 void RegisterSpectralKernels(KernelTable& table);
 void RegisterRoiAlignKernels(KernelTable& table);
+void RegisterControlFlowKernels(KernelTable& table);
+void RegisterScanKernels(KernelTable& table);
 
 }  // namespace hetrun::cpu
