@@ -1,0 +1,57 @@
+// The code generator: GLSL compute shaders for one node or one fused elementwise chain, with every
+// shape baked in as a constant (the plugin declines dynamic shapes for now). Each kernel binds one
+// storage buffer per tensor (inputs first, then outputs) and takes each tensor's element offset in
+// its buffer as a push constant `o<binding>`, so tensors may sit anywhere in a buffer.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "graph_info.h"
+
+namespace hetrun::vulkan {
+
+struct Kernel {
+  std::string what;  // "node 'x' (Add)" or "fused chain: ..."; for errors
+  std::string glsl;
+  std::vector<int32_t> bindings;  // value index per binding
+  uint32_t num_inputs = 0;        // the first bindings are read, the rest written
+  uint32_t groups[3] = {1, 1, 1};
+};
+
+// Elementwise ops (unary, binary with multidirectional broadcasting, variadic, Clip, ...).
+bool IsElementwiseOp(const std::string& op);
+// "" when the elementwise node is supported, else the reason (the host prefixes the device name).
+std::string CheckElementwise(const GraphInfo& graph, const hetrun_node& node);
+// One kernel computing `nodes` (elementwise, all with the output shape of the last) in registers;
+// values produced inside are written out only where `stored[value]` is true.
+Kernel GenerateElementwise(const GraphInfo& graph, const std::vector<uint32_t>& nodes,
+                           const std::vector<bool>& stored, const Limits& limits);
+
+// MatMul (batched, broadcasting) and Gemm: 16x16 tiles through shared memory.
+std::string CheckMatMul(const GraphInfo& graph, const hetrun_node& node, const Limits& limits);
+Kernel GenerateMatMul(const GraphInfo& graph, uint32_t k, const Limits& limits);
+
+// Softmax / LogSoftmax (opset 13 single-axis semantics; opset < 13 coerces to 2-D at `axis`).
+std::string CheckSoftmax(const GraphInfo& graph, const hetrun_node& node);
+Kernel GenerateSoftmax(const GraphInfo& graph, uint32_t k, const Limits& limits);
+
+// Transpose (default perm: the axes reversed).
+std::string CheckTranspose(const GraphInfo& graph, const hetrun_node& node);
+Kernel GenerateTranspose(const GraphInfo& graph, uint32_t k, const Limits& limits);
+
+// Shared pieces of the generated GLSL.
+namespace glsl {
+// "#version 450", the local size, buffers b0..bN-1 and the push constants o0..oN-1.
+std::string Header(uint32_t local_x, uint32_t local_y, uint32_t num_inputs, uint32_t num_outputs);
+// A float literal exact to the bit: uintBitsToFloat(0x3f800000u).
+std::string Float(float value);
+// Groups for `threads` invocations of local size `local`: x capped at the device limit, the rest
+// in y. Returns the invocation stride of one y step.
+uint32_t SpreadGroups(uint64_t threads, uint32_t local, const Limits& limits, uint32_t groups[3]);
+// `float hr_log(float)`: log with relative accuracy near 1 (the built-in's is absolute there).
+const char* LogHelper();
+}  // namespace glsl
+
+}  // namespace hetrun::vulkan

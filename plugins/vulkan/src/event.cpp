@@ -1,0 +1,40 @@
+#include "event.h"
+
+namespace hetrun::vulkan {
+
+void Event::Complete(hetrun_status_code_t code, std::string message) {
+  {
+    std::lock_guard lock(mutex_);
+    if (done_) return;
+    done_ = true;
+    code_ = code;
+    message_ = std::move(message);
+  }
+  signalled_.notify_all();
+}
+
+bool Event::Wait(std::optional<std::chrono::milliseconds> timeout) const {
+  std::unique_lock lock(mutex_);
+  if (!timeout) {
+    signalled_.wait(lock, [this] { return done_; });
+    return true;
+  }
+  return signalled_.wait_for(lock, *timeout, [this] { return done_; });
+}
+
+bool Event::done() const {
+  std::lock_guard lock(mutex_);
+  return done_;
+}
+
+hetrun_status_code_t Event::code() const {
+  std::lock_guard lock(mutex_);
+  return code_;
+}
+
+std::string Event::message() const {
+  std::lock_guard lock(mutex_);
+  return message_;
+}
+
+}  // namespace hetrun::vulkan

@@ -1,0 +1,36 @@
+// Completion state of one piece of submitted work: signalled once, with the work's result. The
+// event handle the host holds, the queue entry that completes it and any later work waiting on it
+// all share one Event.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "hetrun/plugin.h"
+
+namespace hetrun::vulkan {
+
+class Event {
+ public:
+  // Signals the event with the work's outcome (code OK for success). Only the first call counts.
+  void Complete(hetrun_status_code_t code, std::string message);
+  // Blocks until signalled; std::nullopt waits forever. Returns whether the event has signalled.
+  bool Wait(std::optional<std::chrono::milliseconds> timeout) const;
+  bool done() const;
+  // The outcome; meaningful once done().
+  hetrun_status_code_t code() const;
+  std::string message() const;
+
+ private:
+  mutable std::mutex mutex_;
+  mutable std::condition_variable signalled_;
+  bool done_ = false;
+  hetrun_status_code_t code_ = HETRUN_STATUS_OK;
+  std::string message_;
+};
+
+}  // namespace hetrun::vulkan

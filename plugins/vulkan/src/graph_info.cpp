@@ -1,0 +1,189 @@
+#include "graph_info.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "codegen.h"
+#include "errors.h"
+
+namespace hetrun::vulkan {
+
+bool ValueInfo::static_shape() const {
+  if (rank < 0) return false;
+  for (int64_t d : dims)
+    if (d < 0) return false;
+  return true;
+}
+
+uint64_t ValueInfo::elements() const {
+  uint64_t n = 1;
+  for (int64_t d : dims) n *= static_cast<uint64_t>(d);
+  return n;
+}
+
+GraphInfo::GraphInfo(const hetrun_graph_view& view) : view_(view) {
+  if (view.struct_size < sizeof(hetrun_graph_view)) {
+    ThrowInvalid("graph view struct_size " + std::to_string(view.struct_size) + " is too small");
+  }
+  if ((view.num_values && !view.values) || (view.num_nodes && !view.nodes) ||
+      (view.num_inputs && !view.inputs) || (view.num_outputs && !view.outputs)) {
+    ThrowInvalid("graph view has a NULL array with a non-zero count");
+  }
+  values_.resize(view.num_values);
+  for (uint32_t i = 0; i < view.num_values; ++i) {
+    const hetrun_value& in = view.values[i];
+    ValueInfo& v = values_[i];
+    v.name = in.name ? std::string(in.name) : std::string("#").append(std::to_string(i));
+    v.dtype = in.dtype;
+    v.rank = in.rank < 0 ? -1 : in.rank;
+    if (v.rank > 0) {
+      if (!in.dims) ThrowInvalid("value '" + v.name + "' has a rank but no dims");
+      v.dims.assign(in.dims, in.dims + v.rank);
+    }
+    v.constant = (in.flags & HETRUN_VALUE_CONSTANT) && in.data;
+    v.data = in.data;
+    v.data_bytes = in.data_bytes;
+  }
+  auto check = [&](int32_t v, const char* role) {
+    if (v >= 0 && static_cast<uint32_t>(v) >= view.num_values) {
+      ThrowInvalid(std::string(role) + " value index " + std::to_string(v) + " is out of range");
+    }
+  };
+  for (uint32_t i = 0; i < view.num_inputs; ++i) {
+    check(view.inputs[i], "part input");
+    if (view.inputs[i] >= 0) values_[view.inputs[i]].constant = false;  // the argument wins
+  }
+  for (uint32_t i = 0; i < view.num_outputs; ++i) {
+    check(view.outputs[i], "part output");
+    if (view.outputs[i] >= 0) values_[view.outputs[i]].part_output = true;
+  }
+  for (uint32_t k = 0; k < view.num_nodes; ++k) {
+    const hetrun_node& node = view.nodes[k];
+    if (!node.op_type || (node.num_inputs && !node.inputs) || (node.num_outputs && !node.outputs) ||
+        (node.num_attributes && !node.attributes)) {
+      ThrowInvalid(Describe(k) + ": NULL op_type, or a NULL array with a non-zero count");
+    }
+    for (uint32_t i = 0; i < node.num_inputs; ++i) {
+      check(node.inputs[i], "input");
+      if (node.inputs[i] >= 0) values_[node.inputs[i]].readers.push_back(k);
+    }
+    for (uint32_t o = 0; o < node.num_outputs; ++o) check(node.outputs[o], "output");
+  }
+}
+
+std::string GraphInfo::Describe(uint32_t k) const {
+  return DescribeNode(view_.nodes[k].name, view_.nodes[k].op_type, k);
+}
+
+const float* GraphInfo::ScalarConstant(int32_t v) const {
+  if (v < 0) return nullptr;
+  const ValueInfo& info = value(v);
+  if (!info.constant || info.dtype != HETRUN_DTYPE_FLOAT32 || !info.static_shape() ||
+      info.elements() != 1 || info.data_bytes < sizeof(float)) {
+    return nullptr;
+  }
+  return static_cast<const float*>(info.data);
+}
+
+bool BroadcastShapes(const std::vector<int64_t>& a, const std::vector<int64_t>& b,
+                     std::vector<int64_t>* out) {
+  const size_t rank = std::max(a.size(), b.size());
+  std::vector<int64_t> result(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    const int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    const int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da != db && da != 1 && db != 1) return false;
+    result[i] = da == 1 ? db : da;
+  }
+  *out = std::move(result);
+  return true;
+}
+
+namespace {
+
+bool IsViewOp(const std::string& op) {
+  return op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze" ||
+         op == "Identity";
+}
+
+// Input slot `slot` of `op` may be an int64 constant the plugin never reads (shapes, axes).
+bool IsShapeSlot(const std::string& op, uint32_t slot) {
+  return slot == 1 && (op == "Reshape" || op == "Squeeze" || op == "Unsqueeze");
+}
+
+std::string CheckView(const GraphInfo& graph, const hetrun_node& node) {
+  if (node.num_inputs < 1 || node.inputs[0] < 0 || node.num_outputs != 1) {
+    return "expects one data input and one output";
+  }
+  const ValueInfo& in = graph.value(node.inputs[0]);
+  const ValueInfo& out = graph.value(node.outputs[0]);
+  if (in.elements() != out.elements()) {
+    return "input has " + std::to_string(in.elements()) + " elements, output " +
+           std::to_string(out.elements());
+  }
+  for (uint32_t i = 1; i < node.num_inputs; ++i) {
+    if (node.inputs[i] >= 0 && !graph.value(node.inputs[i]).constant) {
+      return "shape/axes input '" + graph.value(node.inputs[i]).name + "' is not a constant";
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string CheckNodeSupported(const GraphInfo& graph, uint32_t k, const Limits& limits) {
+  const hetrun_node& node = graph.node(k);
+  const std::string op = node.op_type;
+  if (node.domain && *node.domain && std::strcmp(node.domain, "ai.onnx") != 0) {
+    return "op " + op + " of domain '" + node.domain + "' is not supported";
+  }
+  const bool known = IsElementwiseOp(op) || IsViewOp(op) || op == "MatMul" || op == "Gemm" ||
+                     op == "Softmax" || op == "LogSoftmax" || op == "Transpose";
+  if (!known) return "op " + op + " is not supported yet";
+  if (node.num_outputs != 1 || node.outputs[0] < 0) {
+    return op + " with " + std::to_string(node.num_outputs) + " outputs is not supported";
+  }
+  auto check_value = [&](int32_t v, bool shape_slot) -> std::string {
+    const ValueInfo& value = graph.value(v);
+    if (shape_slot) {
+      if (value.dtype != HETRUN_DTYPE_INT64 || !value.constant) {
+        return "shape input '" + value.name + "' must be an int64 constant";
+      }
+      return "";
+    }
+    if (value.dtype != HETRUN_DTYPE_FLOAT32) {
+      return std::string(plugin::DTypeName(value.dtype)) + " is not supported ('" + value.name +
+             "'; only float32 for now)";
+    }
+    if (!value.static_shape()) return "dims of '" + value.name + "' unknown before run time";
+    if (value.elements() == 0) return "empty tensor '" + value.name + "' not supported yet";
+    const uint64_t bytes = value.elements() * sizeof(float);
+    if (bytes > limits.max_buffer_bytes) {
+      return "tensor '" + value.name + "' (" + std::to_string(bytes) +
+             " bytes) exceeds the device's storage buffer limit of " +
+             std::to_string(limits.max_buffer_bytes) + " bytes";
+    }
+    return "";
+  };
+  for (uint32_t i = 0; i < node.num_inputs; ++i) {
+    if (node.inputs[i] < 0) continue;
+    std::string reason = check_value(node.inputs[i], IsShapeSlot(op, i));
+    if (!reason.empty()) return reason;
+  }
+  std::string reason = check_value(node.outputs[0], false);
+  if (!reason.empty()) return reason;
+  if (IsElementwiseOp(op)) {
+    reason = CheckElementwise(graph, node);
+  } else if (IsViewOp(op)) {
+    reason = CheckView(graph, node);
+  } else if (op == "MatMul" || op == "Gemm") {
+    reason = CheckMatMul(graph, node, limits);
+  } else if (op == "Transpose") {
+    reason = CheckTranspose(graph, node);
+  } else {
+    reason = CheckSoftmax(graph, node);
+  }
+  return reason.empty() ? "" : op + ": " + reason;
+}
+
+}  // namespace hetrun::vulkan

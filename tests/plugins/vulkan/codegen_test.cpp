@@ -1,0 +1,146 @@
+// The code generator seen directly (white box): every op it claims yields GLSL that glslang
+// compiles and SPIR-V Tools validates for Vulkan 1.1, chains of elementwise ops fuse into one
+// kernel, and broken input is reported as INTERNAL naming the kernel.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "graph.h"
+#include "graph_info.h"
+#include "hetrun/plugin.hpp"
+#include "planner.h"
+#include "shader_compiler.h"
+
+namespace hetrun::vulkan {
+namespace {
+
+using test::Graph;
+
+// Plans `graph` for lavapipe's limits and checks every kernel compiles and validates.
+std::vector<Kernel> PlanAndValidate(Graph& graph) {
+  const GraphInfo info(*graph.view());
+  Plan plan = BuildPlan(info, Limits{}, 32);
+  for (const Kernel& kernel : plan.kernels) {
+    std::vector<uint32_t> spirv;
+    EXPECT_NO_THROW(spirv = CompileComputeShader(kernel.glsl, kernel.what)) << kernel.glsl;
+    EXPECT_EQ(ValidateSpirv(spirv), "") << kernel.what;
+    EXPECT_GT(spirv.size(), 5u);
+  }
+  return plan.kernels;
+}
+
+TEST(VulkanCodegen, EveryElementwiseOpValidates) {
+  const char* unary[] = {"Relu",  "Sigmoid", "Tanh", "Exp",       "Log",         "Abs",
+                         "Neg",   "Sqrt",    "Erf",  "LeakyRelu", "HardSigmoid", "Reciprocal",
+                         "Floor", "Ceil",    "Elu",  "Selu",      "Softsign",    "ThresholdedRelu"};
+  for (const char* op : unary) {
+    Graph g;
+    g.Value("x", {3, 4}).Value("y", {3, 4}).Node(op, {"x"}, {"y"}).Inputs({"x"}).Outputs({"y"});
+    SCOPED_TRACE(op);
+    EXPECT_EQ(PlanAndValidate(g).size(), 1u);
+  }
+  const char* binary[] = {"Add", "Sub", "Mul", "Div", "Pow", "PRelu", "Max", "Min", "Sum", "Mean"};
+  for (const char* op : binary) {
+    Graph g;
+    g.Value("a", {2, 3, 4}).Value("b", {3, 1}).Value("y", {2, 3, 4});
+    if (std::string(op) == "PRelu") g.Value("b2", {4});
+    g.Node(op, {"a", std::string(op) == "PRelu" ? "b2" : "b"}, {"y"})
+        .Inputs({"a", "b"})
+        .Outputs({"y"});
+    SCOPED_TRACE(op);
+    EXPECT_EQ(PlanAndValidate(g).size(), 1u);
+  }
+  Graph clip;
+  clip.Value("x", {7}).Value("y", {7}).Constant("lo", {}, {0}).Value("hi", {});
+  clip.Node("Clip", {"x", "lo", "hi"}, {"y"}, 13).Inputs({"x", "hi"}).Outputs({"y"});
+  EXPECT_EQ(PlanAndValidate(clip).size(), 1u);
+}
+
+TEST(VulkanCodegen, MatMulGemmTransposeSoftmaxValidate) {
+  Graph mm;
+  mm.Value("a", {2, 1, 5, 7}).Value("b", {3, 7, 9}).Value("y", {2, 3, 5, 9});
+  mm.Node("MatMul", {"a", "b"}, {"y"}).Inputs({"a", "b"}).Outputs({"y"});
+  EXPECT_EQ(PlanAndValidate(mm).size(), 1u);
+  Graph gemm;
+  gemm.Value("a", {7, 5})
+      .Value("b", {9, 7})
+      .Constant("c", {9}, std::vector<float>(9, 1))
+      .Value("y", {5, 9});
+  gemm.Node("Gemm", {"a", "b", "c"}, {"y"}).Int("transA", 1).Int("transB", 1).Float("alpha", 0.5f);
+  gemm.Inputs({"a", "b"}).Outputs({"y"});
+  EXPECT_EQ(PlanAndValidate(gemm).size(), 1u);
+  Graph transpose;
+  transpose.Value("x", {2, 3, 4}).Value("y", {4, 2, 3}).Node("Transpose", {"x"}, {"y"});
+  transpose.Ints("perm", {2, 0, 1}).Inputs({"x"}).Outputs({"y"});
+  EXPECT_EQ(PlanAndValidate(transpose).size(), 1u);
+  for (const char* op : {"Softmax", "LogSoftmax"}) {
+    Graph sm;
+    sm.Value("x", {2, 3, 4}).Value("y", {2, 3, 4}).Node(op, {"x"}, {"y"}).Int("axis", 1);
+    sm.Inputs({"x"}).Outputs({"y"});
+    EXPECT_EQ(PlanAndValidate(sm).size(), 1u);
+  }
+}
+
+TEST(VulkanCodegen, ElementwiseChainsFuse) {
+  Graph g;
+  g.Value("x", {4, 8}).Value("b", {8}).Value("t0", {4, 8}).Value("t1", {4, 8}).Value("t2", {4, 8});
+  g.Value("t3", {4, 8}).Value("y", {4, 8}).Value("w", {8, 8}).Value("m", {4, 8}).Value("z", {4, 8});
+  g.Node("Add", {"x", "b"}, {"t0"})
+      .Node("Relu", {"t0"}, {"t1"})
+      .Node("Erf", {"t1"}, {"t2"})
+      .Node("Mul", {"t2", "x"}, {"t3"})
+      .Node("Sigmoid", {"t3"}, {"y"})
+      .Node("MatMul", {"y", "w"}, {"m"})  // ends the chain
+      .Node("Tanh", {"m"}, {"z"});
+  g.Inputs({"x", "b", "w"}).Outputs({"z", "t1"});
+  const std::vector<Kernel> kernels = PlanAndValidate(g);
+  ASSERT_EQ(kernels.size(), 3u);
+  EXPECT_NE(kernels[0].what.find("fused chain"), std::string::npos) << kernels[0].what;
+  // Reads x and b; writes y (read by the MatMul) and t1 (a part output), nothing else.
+  EXPECT_EQ(kernels[0].num_inputs, 2u);
+  EXPECT_EQ(kernels[0].bindings.size(), 4u);
+}
+
+TEST(VulkanCodegen, ViewsAreNotKernels) {
+  Graph g;
+  g.Value("x", {2, 6}).Value("r", {3, 4}).Value("y", {3, 4}).Int64Constant("s", {3, 4});
+  g.Node("Reshape", {"x", "s"}, {"r"}).Node("Relu", {"r"}, {"y"}).Inputs({"x"}).Outputs({"y"});
+  const GraphInfo info(*g.view());
+  const Plan plan = BuildPlan(info, Limits{}, 32);
+  EXPECT_EQ(plan.kernels.size(), 1u);
+  EXPECT_EQ(plan.root[1], 0);  // r shares x's storage
+}
+
+TEST(VulkanCodegen, BrokenModulesAreInternalErrors) {
+  EXPECT_NE(ValidateSpirv({0x07230203u, 0x00010300u, 0u, 1u, 0u}), "");
+  try {
+    CompileComputeShader("#version 450\nvoid main() { undefined_thing(); }\n", "node 'n' (Foo)");
+    FAIL() << "expected an error";
+  } catch (const plugin::Error& e) {
+    EXPECT_EQ(e.code(), HETRUN_STATUS_INTERNAL);
+    EXPECT_NE(std::string(e.what()).find("node 'n' (Foo)"), std::string::npos) << e.what();
+  }
+}
+
+TEST(VulkanCodegen, UnsupportedNodesAreDeclinedWithAReason) {
+  Graph g;
+  g.Value("x", {2, 3}).Value("y", {2, 3}).Value("z", {2, 3});
+  g.Node("Cos", {"x"}, {"z"}).Node("Relu", {"x"}, {"y"}).Inputs({"x"}).Outputs({"y", "z"});
+  const GraphInfo info(*g.view());
+  EXPECT_EQ(CheckNodeSupported(info, 0, Limits{}), "op Cos is not supported yet");
+  EXPECT_EQ(CheckNodeSupported(info, 1, Limits{}), "");
+  Limits tiny;
+  tiny.max_buffer_bytes = 16;
+  EXPECT_NE(CheckNodeSupported(info, 1, tiny).find("exceeds the device's storage buffer limit"),
+            std::string::npos);
+  try {
+    BuildPlan(info, Limits{}, 32);
+    FAIL() << "expected UNIMPLEMENTED";
+  } catch (const plugin::Error& e) {
+    EXPECT_EQ(e.code(), HETRUN_STATUS_UNIMPLEMENTED);
+  }
+}
+
+}  // namespace
+}  // namespace hetrun::vulkan
