@@ -16,7 +16,7 @@ namespace {
 using namespace hetrun;
 
 constexpr int64_t kSize = 192;  // square matrices: ~14 MFLOP per MatMul
-constexpr int kDepth = 8;       // MatMul+Relu pairs per branch
+constexpr int kDepth = 16;      // MatMul+Relu pairs per branch
 
 core::ValueId AddValue(core::Graph& g, const std::string& name,
                        std::shared_ptr<const core::Tensor> constant = nullptr) {
