@@ -1,6 +1,6 @@
 // The import pipeline: read -> parse -> normalize/sort/support checks -> libonnx checker -> input
-// shapes -> libonnx shape inference -> Constant folding -> IR. Each step's errors get the file
-// name.
+// shapes -> libonnx shape inference -> Constant folding -> IR -> graph passes. Each step's errors
+// get the file name.
 #include "hetrun/core/onnx_import.h"
 
 #include <onnx/checker.h>
@@ -10,8 +10,11 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdlib>
+#include <cstring>
 
 #include "file_util.h"
+#include "hetrun/core/passes.h"
 #include "onnx_graph_builder.h"
 #include "onnx_passes.h"
 
@@ -97,6 +100,14 @@ Result<Graph> Import(const void* data, size_t size, const ImportOptions& options
     opsets[op.domain()] = op.version();
   auto graph = detail::BuildGraph(model.graph(), opsets);
   if (!graph.ok()) return graph.status().WithContext(where);
+  const char* no_opt = std::getenv("HETRUN_NO_GRAPH_OPT");
+  if (options.optimize && (no_opt == nullptr || std::strcmp(no_opt, "1") != 0)) {
+    const Status optimized = OptimizeGraph(*graph);
+    if (!optimized.ok()) {
+      return Status(optimized.code(), where + ": " + optimized.message() +
+                                          " (HETRUN_NO_GRAPH_OPT=1 skips graph optimisation)");
+    }
+  }
   return graph;
 }
 

@@ -17,6 +17,9 @@ struct ImportOptions {
   std::map<std::string, std::vector<int64_t>> input_shapes;
   // Refuse files larger than this (bytes). Protobuf cannot parse over 2 GiB anyway.
   uint64_t max_file_bytes = uint64_t{2} << 30;
+  // Runs OptimizeGraph (hetrun/core/passes.h) on the imported graph. The environment variable
+  // HETRUN_NO_GRAPH_OPT=1 turns it off for every import, to compare or to rule the passes out.
+  bool optimize = true;
 };
 
 // Every error names the file and the problem: "model.onnx: not an ONNX model (...)",
