@@ -33,13 +33,42 @@ Kernel GenerateElementwise(const GraphInfo& graph, const std::vector<uint32_t>& 
 std::string CheckMatMul(const GraphInfo& graph, const hetrun_node& node, const Limits& limits);
 Kernel GenerateMatMul(const GraphInfo& graph, uint32_t k, const Limits& limits);
 
-// Softmax / LogSoftmax (opset 13 single-axis semantics; opset < 13 coerces to 2-D at `axis`).
+// Softmax / LogSoftmax / Hardmax (opset 13 single-axis semantics; opset < 13 coerces to 2-D at
+// `axis`).
 std::string CheckSoftmax(const GraphInfo& graph, const hetrun_node& node);
 Kernel GenerateSoftmax(const GraphInfo& graph, uint32_t k, const Limits& limits);
 
-// Transpose (default perm: the axes reversed).
+// Transpose (default perm: the axes reversed), DepthToSpace and SpaceToDepth.
+bool IsTransposeOp(const std::string& op);
 std::string CheckTranspose(const GraphInfo& graph, const hetrun_node& node);
 Kernel GenerateTranspose(const GraphInfo& graph, uint32_t k, const Limits& limits);
+
+// Conv, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool over N x C x 1-3 spatial dims; LRN.
+bool IsWindowOp(const std::string& op);
+std::string CheckWindow(const GraphInfo& graph, const hetrun_node& node);
+Kernel GenerateWindow(const GraphInfo& graph, uint32_t k, const Limits& limits);
+// Multiply-adds of a (supported) Conv, for the cost estimate.
+uint64_t ConvMacs(const GraphInfo& graph, const hetrun_node& node);
+
+// Reduce* ops, BatchNormalization (inference), LayerNormalization and InstanceNormalization.
+bool IsReduceOp(const std::string& op);
+std::string CheckReduceOrNorm(const GraphInfo& graph, const hetrun_node& node);
+Kernel GenerateReduceOrNorm(const GraphInfo& graph, uint32_t k, const Limits& limits);
+
+// Concat, Slice, Gather, GatherElements, Split, Expand, Tile and Pad.
+bool IsMovementOp(const std::string& op);
+// Input slots holding int32/int64 indices (Slice's starts..steps, Pad's pads, Gather's indices), or
+// shapes never read (Expand's shape, Tile's repeats: the output dims decide).
+bool IsIndexSlot(const std::string& op, uint32_t slot);
+std::string CheckMovement(const GraphInfo& graph, const hetrun_node& node);
+Kernel GenerateMovement(const GraphInfo& graph, uint32_t k, const Limits& limits);
+
+// Slice with starts/axes/steps fed at run time, and Pad (codegen_indexed.cpp).
+bool RuntimeSlice(const GraphInfo& graph, const hetrun_node& node);
+std::string CheckRuntimeSlice(const GraphInfo& graph, const hetrun_node& node);
+Kernel GenerateRuntimeSlice(const GraphInfo& graph, uint32_t k, const Limits& limits);
+std::string CheckPad(const GraphInfo& graph, const hetrun_node& node);
+Kernel GeneratePad(const GraphInfo& graph, uint32_t k, const Limits& limits);
 
 // Shared pieces of the generated GLSL.
 namespace glsl {

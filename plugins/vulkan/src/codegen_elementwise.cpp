@@ -33,7 +33,12 @@ const std::map<std::string, Arity>& Ops() {
       {"Pow", Arity::kBinary},        {"PRelu", Arity::kBinary},
       {"Max", Arity::kVariadic},      {"Min", Arity::kVariadic},
       {"Sum", Arity::kVariadic},      {"Mean", Arity::kVariadic},
-      {"Clip", Arity::kClip},
+      {"Clip", Arity::kClip},         {"Sinh", Arity::kUnary},
+      {"Cosh", Arity::kUnary},        {"Asinh", Arity::kUnary},
+      {"Acosh", Arity::kUnary},       {"Atanh", Arity::kUnary},
+      {"Softplus", Arity::kUnary},    {"Shrink", Arity::kUnary},
+      {"Sign", Arity::kUnary},        {"Round", Arity::kUnary},
+      {"HardSwish", Arity::kUnary},   {"Celu", Arity::kUnary},
   };
   return ops;
 }
@@ -107,6 +112,14 @@ float hr_erf(float x) {
   return x < 0.0 ? -r : r;
 }
 )";
+// log(1 + x) with relative accuracy for small x (the rounding of 1 + x is compensated).
+constexpr const char* kHelperLog1p = R"(
+float hr_log1p(float x) {
+  float u = 1.0 + x;
+  if (u == 1.0) return x;
+  return hr_log(u) * (x / (u - 1.0));
+}
+)";
 // pow with ONNX/numpy semantics for negative bases (integer exponents) and zero.
 constexpr const char* kHelperPow = R"(
 float hr_pow(float x, float y) {
@@ -167,6 +180,36 @@ std::string Expression(const hetrun_node& node, std::set<const char*>* helpers) 
            attr("alpha", 1.67326319217681884765625f) + " * hr_expm1(" + a + "))";
   }
   if (op == "Softsign") return a + " / (1.0 + abs(" + a + "))";
+  if (op == "Sign") return "sign(" + a + ")";
+  if (op == "Round") return "roundEven(" + a + ")";  // halves to even, as ONNX
+  if (op == "HardSwish") return a + " * clamp(" + a + " / 6.0 + 0.5, 0.0, 1.0)";
+  if (op == "Shrink") {
+    const std::string l = attr("lambd", 0.5f), b = attr("bias", 0.0f);
+    return a + " < -" + l + " ? " + a + " + " + b + " : (" + a + " > " + l + " ? " + a + " - " + b +
+           " : 0.0)";
+  }
+  // The hyperbolic functions through expm1/log1p: relative accuracy near 0.
+  if (op == "Sinh" || op == "Cosh" || op == "Celu") helpers->insert(kHelperExpm1);
+  if (op == "Sinh") return "0.5 * (hr_expm1(" + a + ") - hr_expm1(-" + a + "))";
+  if (op == "Cosh") return "0.5 * (exp(" + a + ") + exp(-" + a + "))";
+  if (op == "Celu") {
+    const std::string alpha = attr("alpha", 1.0f);
+    return "max(" + a + ", 0.0) + min(0.0, " + alpha + " * hr_expm1(" + a + " / " + alpha + "))";
+  }
+  if (op == "Asinh" || op == "Atanh" || op == "Softplus") {
+    helpers->insert(kHelperLog);
+    helpers->insert(kHelperLog1p);
+  }
+  if (op == "Asinh") {  // sign(x) log1p(|x| + x^2 / (1 + sqrt(x^2 + 1)))
+    return "sign(" + a + ") * hr_log1p(abs(" + a + ") + " + a + " * " + a + " / (1.0 + sqrt(" + a +
+           " * " + a + " + 1.0)))";
+  }
+  if (op == "Atanh") return "0.5 * (hr_log1p(" + a + ") - hr_log1p(-" + a + "))";
+  if (op == "Softplus") return "max(" + a + ", 0.0) + hr_log1p(exp(-abs(" + a + ")))";
+  if (op == "Acosh") {
+    helpers->insert(kHelperLog);
+    return "hr_log(" + a + " + sqrt(" + a + " * " + a + " - 1.0))";
+  }
   if (op == "ThresholdedRelu") return a + " > " + attr("alpha", 1.0f) + " ? " + a + " : 0.0";
   if (op == "Add") return a + " + " + in[1];
   if (op == "Sub") return a + " - " + in[1];
@@ -326,7 +369,11 @@ Kernel GenerateElementwise(const GraphInfo& graph, const std::vector<uint32_t>& 
   const uint32_t local = 128;
   const uint32_t stride = glsl::SpreadGroups(count, local, limits, kernel.groups);
   kernel.glsl = glsl::Header(local, 1, kernel.num_inputs, static_cast<uint32_t>(outputs.size()));
-  for (const char* helper : helpers) kernel.glsl += helper;
+  // In dependency order (hr_log1p calls hr_log).
+  for (const char* helper :
+       {kHelperTanh, kHelperLog, kHelperLog1p, kHelperExpm1, kHelperErf, kHelperPow}) {
+    if (helpers.count(helper)) kernel.glsl += helper;
+  }
   kernel.glsl +=
       "\nvoid main() {\n  uint i = gl_GlobalInvocationID.x + gl_GlobalInvocationID.y * " +
       std::to_string(stride) + "u;\n  if (i >= " + std::to_string(count) + "u) return;\n" + body +

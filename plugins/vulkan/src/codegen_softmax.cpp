@@ -53,6 +53,7 @@ Kernel GenerateSoftmax(const GraphInfo& graph, uint32_t k, const Limits& limits)
   const SoftmaxShape s = Analyse(graph, node, &why);
   if (!why.empty()) throw plugin::Error(HETRUN_STATUS_UNIMPLEMENTED, why);
   const bool log = std::string(node.op_type) == "LogSoftmax";
+  const bool hard = std::string(node.op_type) == "Hardmax";
   Kernel kernel;
   kernel.what = graph.Describe(k);
   kernel.bindings = {node.inputs[0], node.outputs[0]};
@@ -62,6 +63,23 @@ Kernel GenerateSoftmax(const GraphInfo& graph, uint32_t k, const Limits& limits)
   const uint32_t stride = glsl::SpreadGroups(rows, local, limits, kernel.groups);
   const std::string x = "b0.d[pc.o0 + base + l * " + U(s.inner) + "]";
   const std::string y = "b1.d[pc.o1 + base + l * " + U(s.inner) + "]";
+  const std::string softmax =
+      "  float m = uintBitsToFloat(0xff800000u);\n"
+      "  for (uint l = 0u; l < " +
+      U(s.length) + "; ++l) m = max(m, " + x +
+      ");\n"
+      "  float sum = 0.0;\n"
+      "  for (uint l = 0u; l < " +
+      U(s.length) + "; ++l) sum += exp(" + x + " - m);\n" +
+      (log ? "  float ls = hr_log(sum);\n  for (uint l = 0u; l < " + U(s.length) + "; ++l) " + y +
+                 " = (" + x + " - m) - ls;\n"
+           : "  for (uint l = 0u; l < " + U(s.length) + "; ++l) " + y + " = exp(" + x +
+                 " - m) / sum;\n");
+  // Hardmax: 1 at the first maximum of the row, 0 elsewhere.
+  const std::string hardmax =
+      "  uint best = 0u;\n  float m = b0.d[pc.o0 + base];\n  for (uint l = 1u; l < " + U(s.length) +
+      "; ++l) if (" + x + " > m) { m = " + x + "; best = l; }\n  for (uint l = 0u; l < " +
+      U(s.length) + "; ++l) " + y + " = l == best ? 1.0 : 0.0;\n";
   kernel.glsl = glsl::Header(local, 1, 1, 1);
   if (log) kernel.glsl += glsl::LogHelper();
   kernel.glsl +=
@@ -73,20 +91,8 @@ Kernel GenerateSoftmax(const GraphInfo& graph, uint32_t k, const Limits& limits)
       U(rows) +
       ") return;\n"
       "  uint base = (t / " +
-      U(s.inner) + ") * " + U(s.length * s.inner) + " + t % " + U(s.inner) +
-      ";\n"
-      "  float m = uintBitsToFloat(0xff800000u);\n"
-      "  for (uint l = 0u; l < " +
-      U(s.length) + "; ++l) m = max(m, " + x +
-      ");\n"
-      "  float sum = 0.0;\n"
-      "  for (uint l = 0u; l < " +
-      U(s.length) + "; ++l) sum += exp(" + x + " - m);\n" +
-      (log ? "  float ls = hr_log(sum);\n  for (uint l = 0u; l < " + U(s.length) + "; ++l) " + y +
-                 " = (" + x + " - m) - ls;\n"
-           : "  for (uint l = 0u; l < " + U(s.length) + "; ++l) " + y + " = exp(" + x +
-                 " - m) / sum;\n") +
-      "}\n";
+      U(s.inner) + ") * " + U(s.length * s.inner) + " + t % " + U(s.inner) + ";\n" +
+      (hard ? hardmax : softmax) + "}\n";
   return kernel;
 }
 

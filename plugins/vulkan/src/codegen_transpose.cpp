@@ -1,5 +1,6 @@
 // Transpose: one invocation per output element gathers its input element through the permuted
-// strides (a gather keeps the writes contiguous).
+// strides (a gather keeps the writes contiguous). DepthToSpace and SpaceToDepth are the same kernel
+// over a 6-D view of their input (ONNX defines them as reshape, transpose, reshape).
 #include <algorithm>
 
 #include "codegen.h"
@@ -36,21 +37,65 @@ std::vector<int64_t> Permutation(const GraphInfo& graph, const hetrun_node& node
   return perm;
 }
 
+// DepthToSpace / SpaceToDepth as a transpose: the 6-D view of the input and the permutation.
+std::vector<int64_t> BlockView(const GraphInfo& graph, const hetrun_node& node,
+                               std::vector<int64_t>* view, std::string* why) {
+  if (node.num_inputs != 1 || node.inputs[0] < 0) return Fail(why, "expects one input");
+  const std::vector<int64_t>& x = graph.value(node.inputs[0]).dims;
+  const int64_t b = plugin::AttrInt(node, "blocksize", 0);
+  if (x.size() != 4 || b < 1) return Fail(why, "expects N x C x H x W and a positive blocksize");
+  const int64_t n = x[0], c = x[1], h = x[2], w = x[3];
+  std::vector<int64_t> expected, perm;
+  if (std::string(node.op_type) == "DepthToSpace") {
+    if (c % (b * b) != 0) return Fail(why, "C is not a multiple of blocksize^2");
+    const int64_t cb = c / (b * b);
+    if (plugin::AttrString(node, "mode", "DCR") == "DCR") {
+      *view = {n, b, b, cb, h, w};
+      perm = {0, 3, 4, 1, 5, 2};
+    } else if (plugin::AttrString(node, "mode", "DCR") == "CRD") {
+      *view = {n, cb, b, b, h, w};
+      perm = {0, 1, 4, 2, 5, 3};
+    } else {
+      return Fail(why, "mode is neither DCR nor CRD");
+    }
+    expected = {n, cb, h * b, w * b};
+  } else {
+    if (h % b != 0 || w % b != 0) return Fail(why, "H or W is not a multiple of blocksize");
+    *view = {n, c, h / b, b, w / b, b};
+    perm = {0, 3, 5, 1, 2, 4};
+    expected = {n, c * b * b, h / b, w / b};
+  }
+  if (graph.value(node.outputs[0]).dims != expected) return Fail(why, "output dims differ");
+  return perm;
+}
+
 }  // namespace
+
+bool IsTransposeOp(const std::string& op) {
+  return op == "Transpose" || op == "DepthToSpace" || op == "SpaceToDepth";
+}
 
 std::string CheckTranspose(const GraphInfo& graph, const hetrun_node& node) {
   std::string why;
-  Permutation(graph, node, &why);
+  std::vector<int64_t> view;
+  if (std::string(node.op_type) == "Transpose") {
+    Permutation(graph, node, &why);
+  } else {
+    BlockView(graph, node, &view, &why);
+  }
   return why;
 }
 
 Kernel GenerateTranspose(const GraphInfo& graph, uint32_t k, const Limits& limits) {
   const hetrun_node& node = graph.node(k);
   std::string why;
-  const std::vector<int64_t> perm = Permutation(graph, node, &why);
+  std::vector<int64_t> in = graph.value(node.inputs[0]).dims;
+  const std::vector<int64_t> perm = std::string(node.op_type) == "Transpose"
+                                        ? Permutation(graph, node, &why)
+                                        : BlockView(graph, node, &in, &why);
   if (!why.empty()) throw plugin::Error(HETRUN_STATUS_UNIMPLEMENTED, why);
-  const std::vector<int64_t>& in = graph.value(node.inputs[0]).dims;
-  const std::vector<int64_t>& out = graph.value(node.outputs[0]).dims;
+  std::vector<int64_t> out(perm.size());  // the transposed view (same flat layout as the output)
+  for (size_t d = 0; d < perm.size(); ++d) out[d] = in[static_cast<size_t>(perm[d])];
   std::vector<uint64_t> in_stride(in.size(), 1);
   for (size_t d = in.size(); d-- > 1;)
     in_stride[d - 1] = in_stride[d] * static_cast<uint64_t>(in[d]);

@@ -103,12 +103,14 @@ namespace {
 
 bool IsViewOp(const std::string& op) {
   return op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze" ||
-         op == "Identity";
+         op == "Identity" || op == "Dropout";
 }
 
-// Input slot `slot` of `op` may be an int64 constant the plugin never reads (shapes, axes).
+// Input slot `slot` of `op` may be an int64 constant the plugin never reads (shapes, axes), or
+// reads on the host (a reduction's axes).
 bool IsShapeSlot(const std::string& op, uint32_t slot) {
-  return slot == 1 && (op == "Reshape" || op == "Squeeze" || op == "Unsqueeze");
+  return slot == 1 && (op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" ||
+                       (op.rfind("Reduce", 0) == 0 && IsReduceOp(op)));
 }
 
 std::string CheckView(const GraphInfo& graph, const hetrun_node& node) {
@@ -120,6 +122,11 @@ std::string CheckView(const GraphInfo& graph, const hetrun_node& node) {
   if (in.elements() != out.elements()) {
     return "input has " + std::to_string(in.elements()) + " elements, output " +
            std::to_string(out.elements());
+  }
+  if (std::string(node.op_type) == "Dropout") {
+    // Inference only: the ratio is ignored; a training_mode input (bool) is declined earlier.
+    if (node.opset < 7) return "opset < 7 (is_test) is not supported";
+    return node.num_inputs > 2 && node.inputs[2] >= 0 ? "training_mode is not supported" : "";
   }
   for (uint32_t i = 1; i < node.num_inputs; ++i) {
     if (node.inputs[i] >= 0 && !graph.value(node.inputs[i]).constant) {
@@ -138,13 +145,24 @@ std::string CheckNodeSupported(const GraphInfo& graph, uint32_t k, const Limits&
     return "op " + op + " of domain '" + node.domain + "' is not supported";
   }
   const bool known = IsElementwiseOp(op) || IsViewOp(op) || op == "MatMul" || op == "Gemm" ||
-                     op == "Softmax" || op == "LogSoftmax" || op == "Transpose";
+                     op == "Softmax" || op == "LogSoftmax" || op == "Hardmax" ||
+                     IsTransposeOp(op) || IsWindowOp(op) || IsReduceOp(op) || IsMovementOp(op);
   if (!known) return "op " + op + " is not supported yet";
-  if (node.num_outputs != 1 || node.outputs[0] < 0) {
+  // LayerNormalization may also write its Mean and InvStdDev; Split has one output per piece.
+  const uint32_t max_outputs = op == "LayerNormalization" ? 3 : (op == "Split" ? 64 : 1);
+  if (node.num_outputs < 1 || node.num_outputs > max_outputs || node.outputs[0] < 0) {
     return op + " with " + std::to_string(node.num_outputs) + " outputs is not supported";
   }
-  auto check_value = [&](int32_t v, bool shape_slot) -> std::string {
+  auto check_value = [&](int32_t v, bool shape_slot, bool index_slot) -> std::string {
     const ValueInfo& value = graph.value(v);
+    if (index_slot) {
+      if (value.dtype != HETRUN_DTYPE_INT64 && value.dtype != HETRUN_DTYPE_INT32) {
+        return "index input '" + value.name + "' must be int32 or int64";
+      }
+      if (!value.static_shape()) return "dims of '" + value.name + "' unknown before run time";
+      if (value.elements() == 0) return "empty tensor '" + value.name + "' not supported yet";
+      return "";
+    }
     if (shape_slot) {
       if (value.dtype != HETRUN_DTYPE_INT64 || !value.constant) {
         return "shape input '" + value.name + "' must be an int64 constant";
@@ -157,7 +175,7 @@ std::string CheckNodeSupported(const GraphInfo& graph, uint32_t k, const Limits&
     }
     if (!value.static_shape()) return "dims of '" + value.name + "' unknown before run time";
     if (value.elements() == 0) return "empty tensor '" + value.name + "' not supported yet";
-    const uint64_t bytes = value.elements() * sizeof(float);
+    const uint64_t bytes = value.elements() * plugin::DTypeSize(value.dtype);
     if (bytes > limits.max_buffer_bytes) {
       return "tensor '" + value.name + "' (" + std::to_string(bytes) +
              " bytes) exceeds the device's storage buffer limit of " +
@@ -167,19 +185,29 @@ std::string CheckNodeSupported(const GraphInfo& graph, uint32_t k, const Limits&
   };
   for (uint32_t i = 0; i < node.num_inputs; ++i) {
     if (node.inputs[i] < 0) continue;
-    std::string reason = check_value(node.inputs[i], IsShapeSlot(op, i));
+    std::string reason = check_value(node.inputs[i], IsShapeSlot(op, i), IsIndexSlot(op, i));
     if (!reason.empty()) return reason;
   }
-  std::string reason = check_value(node.outputs[0], false);
-  if (!reason.empty()) return reason;
+  for (uint32_t o = 0; o < node.num_outputs; ++o) {
+    if (node.outputs[o] < 0) continue;
+    std::string reason = check_value(node.outputs[o], false, false);
+    if (!reason.empty()) return reason;
+  }
+  std::string reason;
   if (IsElementwiseOp(op)) {
     reason = CheckElementwise(graph, node);
   } else if (IsViewOp(op)) {
     reason = CheckView(graph, node);
   } else if (op == "MatMul" || op == "Gemm") {
     reason = CheckMatMul(graph, node, limits);
-  } else if (op == "Transpose") {
+  } else if (IsTransposeOp(op)) {
     reason = CheckTranspose(graph, node);
+  } else if (IsWindowOp(op)) {
+    reason = CheckWindow(graph, node);
+  } else if (IsReduceOp(op)) {
+    reason = CheckReduceOrNorm(graph, node);
+  } else if (IsMovementOp(op)) {
+    reason = CheckMovement(graph, node);
   } else {
     reason = CheckSoftmax(graph, node);
   }

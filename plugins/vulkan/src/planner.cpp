@@ -10,7 +10,7 @@ namespace {
 
 bool IsView(const std::string& op) {
   return op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze" ||
-         op == "Identity";
+         op == "Identity" || op == "Dropout";
 }
 
 // A run of elementwise nodes that becomes one kernel.
@@ -49,7 +49,7 @@ Plan BuildPlan(const GraphInfo& graph, const Limits& limits, uint32_t max_bindin
     const hetrun_node& node = graph.node(k);
     const std::string op = node.op_type;
     const int32_t out = node.outputs[0];
-    if (node.num_inputs + 1 > max_bindings) {
+    if (node.num_inputs + node.num_outputs > max_bindings) {
       throw plugin::Error(
           HETRUN_STATUS_UNIMPLEMENTED,
           graph.Describe(k) + ": more tensors than the device's storage buffer bindings");
@@ -58,7 +58,8 @@ Plan BuildPlan(const GraphInfo& graph, const Limits& limits, uint32_t max_bindin
       plan.root[out] = plan.root[node.inputs[0]];
       continue;
     }
-    plan.produced[out] = true;
+    for (uint32_t o = 0; o < node.num_outputs; ++o)
+      if (node.outputs[o] >= 0) plan.produced[node.outputs[o]] = true;
     if (!IsElementwiseOp(op)) {
       steps.push_back({-1, k});
       continue;
@@ -105,8 +106,14 @@ Plan BuildPlan(const GraphInfo& graph, const Limits& limits, uint32_t max_bindin
       const std::string op = graph.node(step.node).op_type;
       if (op == "MatMul" || op == "Gemm") {
         plan.kernels.push_back(GenerateMatMul(graph, step.node, limits));
-      } else if (op == "Transpose") {
+      } else if (IsTransposeOp(op)) {
         plan.kernels.push_back(GenerateTranspose(graph, step.node, limits));
+      } else if (IsWindowOp(op)) {
+        plan.kernels.push_back(GenerateWindow(graph, step.node, limits));
+      } else if (IsReduceOp(op)) {
+        plan.kernels.push_back(GenerateReduceOrNorm(graph, step.node, limits));
+      } else if (IsMovementOp(op)) {
+        plan.kernels.push_back(GenerateMovement(graph, step.node, limits));
       } else {
         plan.kernels.push_back(GenerateSoftmax(graph, step.node, limits));
       }

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include "codegen.h"
 #include "device.h"
 #include "errors.h"
 #include "executable.h"
@@ -26,7 +27,9 @@ void CopyReason(const std::string& text, char (&reason)[N]) {
 
 bool IsTranscendental(const std::string& op) {
   return op == "Exp" || op == "Log" || op == "Tanh" || op == "Sigmoid" || op == "Erf" ||
-         op == "Pow" || op == "Elu" || op == "Selu" || op == "Softmax" || op == "LogSoftmax";
+         op == "Pow" || op == "Elu" || op == "Selu" || op == "Softmax" || op == "LogSoftmax" ||
+         op == "Sinh" || op == "Cosh" || op == "Asinh" || op == "Acosh" || op == "Atanh" ||
+         op == "Softplus" || op == "Celu";
 }
 
 // Estimated microseconds for a supported node: the slower of compute and memory traffic, plus a
@@ -35,7 +38,7 @@ double CostUs(const GraphInfo& graph, uint32_t k, const hetrun_device_info& info
   const hetrun_node& node = graph.node(k);
   const std::string op = node.op_type;
   if (op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze" ||
-      op == "Identity") {
+      op == "Identity" || op == "Dropout") {
     return 0.5;
   }
   double bytes = 0;
@@ -52,6 +55,7 @@ double CostUs(const GraphInfo& graph, uint32_t k, const hetrun_device_info& info
     if (op == "Gemm" && plugin::AttrInt(node, "transA", 0) != 0) k_dim = a[0];
     flops = 2.0 * out * static_cast<double>(k_dim);
   }
+  if (op == "Conv") flops = 2.0 * static_cast<double>(ConvMacs(graph, node));
   const bool cpu_like = info.kind == HETRUN_DEVICE_GPU && info.host_link_latency_us >= 30;
   const double dispatch_us = cpu_like ? 20.0 : 5.0;
   return std::max(flops / (info.peak_gflops * 1e3), bytes / (info.memory_gbps * 1e3)) + dispatch_us;
@@ -76,7 +80,7 @@ void QuerySupport(const Device& device, const hetrun_graph_view& view, hetrun_no
     std::string reason;
     try {
       reason = CheckNodeSupported(graph, k, limits);
-      if (reason.empty() && graph.node(k).num_inputs + 1 > max_bindings) {
+      if (reason.empty() && graph.node(k).num_inputs + graph.node(k).num_outputs > max_bindings) {
         reason = "more tensors than the device's storage buffer bindings";
       }
     } catch (...) {

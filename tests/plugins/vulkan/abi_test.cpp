@@ -57,7 +57,7 @@ TEST(VulkanAbi, QuerySupportIsHonest) {
       .Value("r", {2, 3})
       .Value("m", {2, 2})
       .Value("xt", {3, 2});
-  g.Node("Conv", {"x", "w"}, {"c"})
+  g.Node("ConvInteger", {"x", "w"}, {"c"})
       .Node("Relu", {"h"}, {"h2"})
       .Node("Relu", {"d"}, {"d2"})
       .Node("Relu", {"x"}, {"r"})
@@ -69,7 +69,7 @@ TEST(VulkanAbi, QuerySupportIsHonest) {
   for (auto& a : answers) a.struct_size = sizeof a;
   VK_ASSERT_OK(s.p()->query_support(s.dev(), view, answers.data()));
   EXPECT_EQ(answers[0].supported, 0);
-  EXPECT_STREQ(answers[0].reason, "op Conv is not supported yet");
+  EXPECT_STREQ(answers[0].reason, "op ConvInteger is not supported yet");
   EXPECT_EQ(answers[1].supported, 0);
   EXPECT_NE(std::string(answers[1].reason).find("float16 is not supported"), std::string::npos)
       << answers[1].reason;
@@ -85,7 +85,7 @@ TEST(VulkanAbi, QuerySupportIsHonest) {
   hetrun_executable_t exe = nullptr;
   Status compiled = s.Compile(view, &exe);
   EXPECT_EQ(compiled.code(), HETRUN_STATUS_UNIMPLEMENTED);
-  EXPECT_NE(compiled.message().find("node 'Conv_0' (Conv)"), std::string::npos)
+  EXPECT_NE(compiled.message().find("node 'ConvInteger_0' (ConvInteger)"), std::string::npos)
       << compiled.message();
 }
 

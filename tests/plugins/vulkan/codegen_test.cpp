@@ -31,9 +31,12 @@ std::vector<Kernel> PlanAndValidate(Graph& graph) {
 }
 
 TEST(VulkanCodegen, EveryElementwiseOpValidates) {
-  const char* unary[] = {"Relu",  "Sigmoid", "Tanh", "Exp",       "Log",         "Abs",
-                         "Neg",   "Sqrt",    "Erf",  "LeakyRelu", "HardSigmoid", "Reciprocal",
-                         "Floor", "Ceil",    "Elu",  "Selu",      "Softsign",    "ThresholdedRelu"};
+  const char* unary[] = {
+      "Relu",   "Sigmoid", "Tanh",  "Exp",       "Log",         "Abs",
+      "Neg",    "Sqrt",    "Erf",   "LeakyRelu", "HardSigmoid", "Reciprocal",
+      "Floor",  "Ceil",    "Elu",   "Selu",      "Softsign",    "ThresholdedRelu",
+      "Sinh",   "Cosh",    "Asinh", "Acosh",     "Atanh",       "Softplus",
+      "Shrink", "Sign",    "Round", "HardSwish", "Celu"};
   for (const char* op : unary) {
     Graph g;
     g.Value("x", {3, 4}).Value("y", {3, 4}).Node(op, {"x"}, {"y"}).Inputs({"x"}).Outputs({"y"});
@@ -79,6 +82,95 @@ TEST(VulkanCodegen, MatMulGemmTransposeSoftmaxValidate) {
     sm.Value("x", {2, 3, 4}).Value("y", {2, 3, 4}).Node(op, {"x"}, {"y"}).Int("axis", 1);
     sm.Inputs({"x"}).Outputs({"y"});
     EXPECT_EQ(PlanAndValidate(sm).size(), 1u);
+  }
+}
+
+TEST(VulkanCodegen, ConvPoolNormReduceMovementValidate) {
+  Graph conv;
+  conv.Value("x", {1, 4, 9, 8})
+      .Constant("w", {4, 2, 3, 3}, std::vector<float>(72, 0.5f))
+      .Constant("b", {4}, {1, 2, 3, 4})
+      .Value("y", {1, 4, 5, 3});
+  conv.Node("Conv", {"x", "w", "b"}, {"y"}).Int("group", 2).Ints("strides", {2, 2});
+  conv.Ints("pads", {1, 0, 1, 0}).Inputs({"x"}).Outputs({"y"});
+  EXPECT_EQ(PlanAndValidate(conv).size(), 1u);
+  for (const char* op : {"MaxPool", "AveragePool"}) {
+    Graph pool;
+    pool.Value("x", {2, 3, 7, 7}).Value("y", {2, 3, 4, 4}).Node(op, {"x"}, {"y"});
+    pool.Ints("kernel_shape", {3, 3}).Ints("strides", {2, 2}).Ints("pads", {1, 1, 1, 1});
+    pool.Int("count_include_pad", 1).Inputs({"x"}).Outputs({"y"});
+    SCOPED_TRACE(op);
+    EXPECT_EQ(PlanAndValidate(pool).size(), 1u);
+  }
+  for (const char* op : {"GlobalAveragePool", "GlobalMaxPool"}) {
+    Graph pool;
+    pool.Value("x", {2, 3, 5}).Value("y", {2, 3, 1}).Node(op, {"x"}, {"y"});
+    pool.Inputs({"x"}).Outputs({"y"});
+    EXPECT_EQ(PlanAndValidate(pool).size(), 1u);
+  }
+  Graph bn;
+  bn.Value("x", {2, 3, 4}).Value("y", {2, 3, 4});
+  for (const char* p : {"s", "b", "m", "v"}) bn.Constant(p, {3}, {1, 2, 3});
+  bn.Node("BatchNormalization", {"x", "s", "b", "m", "v"}, {"y"}, 15);
+  bn.Inputs({"x"}).Outputs({"y"});
+  EXPECT_EQ(PlanAndValidate(bn).size(), 1u);
+  Graph ln;
+  ln.Value("x", {2, 3, 4}).Constant("s", {4}, {1, 2, 3, 4}).Value("y", {2, 3, 4});
+  ln.Value("mean", {2, 3, 1}).Value("inv", {2, 3, 1});
+  ln.Node("LayerNormalization", {"x", "s"}, {"y", "mean", "inv"});
+  ln.Inputs({"x"}).Outputs({"y", "mean", "inv"});
+  EXPECT_EQ(PlanAndValidate(ln).size(), 1u);
+  for (const char* op :
+       {"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2",
+        "ReduceLogSumExp", "ReduceSumSquare", "ReduceLogSum"}) {
+    Graph r;
+    r.Value("x", {2, 3, 4}).Int64Constant("axes", {0, -1}).Value("y", {1, 3, 1});
+    r.Node(op, {"x", "axes"}, {"y"}, 18).Inputs({"x"}).Outputs({"y"});
+    SCOPED_TRACE(op);
+    EXPECT_EQ(PlanAndValidate(r).size(), 1u);
+  }
+  Graph movement;
+  movement.Value("a", {2, 3}).Value("b", {2, 5}).Value("c", {2, 8}).Value("s", {2, 5});
+  movement.Value("g", {2, 2}).Int64Constant("st", {1}).Int64Constant("en", {-2});
+  movement.Int64Constant("ax", {1}).Int64Constant("i", {0, -1});
+  movement.Node("Concat", {"a", "b"}, {"c"}).Int("axis", 1);
+  movement.Node("Slice", {"c", "st", "en", "ax", "ax"}, {"s"});
+  movement.Node("Gather", {"s", "i"}, {"g"}).Int("axis", 1);
+  movement.Inputs({"a", "b"}).Outputs({"g"});
+  EXPECT_EQ(PlanAndValidate(movement).size(), 3u);
+  Graph split;
+  split.Value("x", {2, 7}).Value("a", {2, 3}).Value("b", {2, 4}).Value("h", {2, 4});
+  split.Node("Split", {"x"}, {"a", "b"}).Int("axis", -1).Node("Hardmax", {"b"}, {"h"});
+  split.Inputs({"x"}).Outputs({"a", "h"});
+  EXPECT_EQ(PlanAndValidate(split).size(), 2u);
+  Graph more;
+  more.Value("x", {2, 3, 4}).Value("n", {2, 3, 4}).Value("g", {2, 3, 2});
+  more.Constant("s", {3}, {1, 2, 3}).Constant("b", {3}, {1, 2, 3});
+  more.Int64Constant("i", std::vector<int64_t>(12, 1), {2, 3, 2});
+  more.Node("InstanceNormalization", {"x", "s", "b"}, {"n"});
+  more.Node("GatherElements", {"n", "i"}, {"g"}).Int("axis", 2);
+  more.Inputs({"x"}).Outputs({"g"});
+  EXPECT_EQ(PlanAndValidate(more).size(), 2u);
+  Graph blocks;
+  blocks.Value("x", {1, 8, 2, 3}).Value("d", {1, 2, 4, 6}).Value("s", {1, 8, 2, 3});
+  blocks.Value("l", {1, 8, 2, 3});
+  blocks.Node("DepthToSpace", {"x"}, {"d"}).Int("blocksize", 2);
+  blocks.Node("SpaceToDepth", {"d"}, {"s"}).Int("blocksize", 2);
+  blocks.Node("LRN", {"s"}, {"l"}).Int("size", 3);
+  blocks.Inputs({"x"}).Outputs({"l"});
+  EXPECT_EQ(PlanAndValidate(blocks).size(), 3u);
+  Graph fed;  // Slice with starts/ends/axes/steps fed at run time
+  fed.Value("x", {4, 6}).Value("y", {2, 3});
+  for (const char* name : {"s", "e", "a", "t"}) fed.Value(name, {2}, HETRUN_DTYPE_INT64);
+  fed.Node("Slice", {"x", "s", "e", "a", "t"}, {"y"}).Inputs({"x", "s", "e", "a", "t"});
+  fed.Outputs({"y"});
+  EXPECT_EQ(PlanAndValidate(fed).size(), 1u);
+  for (const char* mode : {"constant", "edge", "reflect"}) {
+    Graph pad;
+    pad.Value("x", {3, 4}).Value("p", {4}, HETRUN_DTYPE_INT64).Value("y", {5, 7});
+    pad.Node("Pad", {"x", "p"}, {"y"}).String("mode", mode).Inputs({"x", "p"}).Outputs({"y"});
+    SCOPED_TRACE(mode);
+    EXPECT_EQ(PlanAndValidate(pad).size(), 1u);
   }
 }
 

@@ -9,86 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "graph.h"
-#include "plugin_session.h"
+#include "differential.h"
 
 namespace hetrun::test {
 namespace {
-
-using Dims = std::vector<int64_t>;
-
-size_t Count(const Dims& dims) {
-  size_t n = 1;
-  for (int64_t d : dims) n *= static_cast<size_t>(d);
-  return n;
-}
-
-class Differential : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    vulkan_ = new Session("vulkan");
-    cpu_ = new Session("cpu");
-  }
-  static void TearDownTestSuite() {
-    delete vulkan_;
-    delete cpu_;
-  }
-  void SetUp() override {
-    ASSERT_TRUE(vulkan_->ok() && cpu_->ok());
-    rng_.seed(1234u + static_cast<unsigned>(
-                          ::testing::UnitTest::GetInstance()->current_test_info()->line()));
-  }
-
-  std::vector<float> Random(const Dims& dims, float lo, float hi) {
-    std::uniform_real_distribution<float> dist(lo, hi);
-    std::vector<float> v(Count(dims));
-    for (float& x : v) x = dist(rng_);
-    return v;
-  }
-  int64_t Int(int64_t lo, int64_t hi) {
-    return std::uniform_int_distribution<int64_t>(lo, hi)(rng_);
-  }
-  float Uniform(float lo, float hi) { return std::uniform_real_distribution<float>(lo, hi)(rng_); }
-  Dims RandomDims(int min_rank, int max_rank, int64_t max_dim = 6) {
-    Dims dims(static_cast<size_t>(Int(min_rank, max_rank)));
-    for (int64_t& d : dims) d = Int(1, max_dim);
-    return dims;
-  }
-  // `out` with some leading dims dropped and some dims set to 1: broadcasts back to `out`.
-  Dims BroadcastFrom(const Dims& out) {
-    Dims dims(out.begin() + Int(0, static_cast<int64_t>(out.size())), out.end());
-    for (int64_t& d : dims)
-      if (Int(0, 2) == 0) d = 1;
-    return dims;
-  }
-
-  // Runs `graph` on both plugins and compares every output.
-  void ExpectSame(Graph& graph, const std::vector<std::vector<float>>& inputs, double rtol,
-                  double atol, const std::string& what) {
-    std::vector<std::vector<float>> want, got;
-    std::vector<Dims> want_dims, got_dims;
-    Status cpu = cpu_->RunGraph(graph.view(), inputs, &want, &want_dims);
-    ASSERT_TRUE(cpu.ok()) << what << ": cpu: " << cpu.message();
-    Status vk = vulkan_->RunGraph(graph.view(), inputs, &got, &got_dims);
-    ASSERT_TRUE(vk.ok()) << what << ": vulkan: " << vk.message();
-    ASSERT_EQ(got_dims, want_dims) << what;
-    for (size_t o = 0; o < want.size(); ++o) {
-      for (size_t i = 0; i < want[o].size(); ++i) {
-        const double a = got[o][i], b = want[o][i];
-        if (std::isnan(a) && std::isnan(b)) continue;
-        ASSERT_LE(std::fabs(a - b), atol + rtol * std::fabs(b))
-            << what << ": output " << o << " element " << i << ": vulkan " << a << ", cpu " << b;
-      }
-    }
-  }
-
-  static Session* vulkan_;
-  static Session* cpu_;
-  std::mt19937 rng_;
-};
-
-Session* Differential::vulkan_ = nullptr;
-Session* Differential::cpu_ = nullptr;
 
 struct UnaryCase {
   const char* op;
@@ -98,12 +22,21 @@ struct UnaryCase {
 
 TEST_F(Differential, UnaryOps) {
   const UnaryCase cases[] = {
-      {"Relu", -2, 2, false},      {"Sigmoid", -8, 8, true},      {"Tanh", -4, 4, true},
-      {"Exp", -5, 5, true},        {"Log", 0.01f, 5, true},       {"Abs", -2, 2, false},
-      {"Neg", -2, 2, false},       {"Sqrt", 0, 4, false},         {"Erf", -3, 3, true},
-      {"LeakyRelu", -2, 2, false}, {"HardSigmoid", -4, 4, false}, {"Reciprocal", 0.5f, 3, false},
-      {"Floor", -5, 5, false},     {"Ceil", -5, 5, false},        {"Elu", -3, 3, true},
-      {"Selu", -3, 3, true},       {"Softsign", -3, 3, false},    {"ThresholdedRelu", -2, 2, false},
+      {"Relu", -2, 2, false},         {"Sigmoid", -8, 8, true},
+      {"Tanh", -4, 4, true},          {"Exp", -5, 5, true},
+      {"Log", 0.01f, 5, true},        {"Abs", -2, 2, false},
+      {"Neg", -2, 2, false},          {"Sqrt", 0, 4, false},
+      {"Erf", -3, 3, true},           {"LeakyRelu", -2, 2, false},
+      {"HardSigmoid", -4, 4, false},  {"Reciprocal", 0.5f, 3, false},
+      {"Floor", -5, 5, false},        {"Ceil", -5, 5, false},
+      {"Elu", -3, 3, true},           {"Selu", -3, 3, true},
+      {"Softsign", -3, 3, false},     {"ThresholdedRelu", -2, 2, false},
+      {"Sinh", -3, 3, true},          {"Cosh", -3, 3, true},
+      {"Asinh", -3, 3, true},         {"Acosh", 1, 4, true},
+      {"Atanh", -0.95f, 0.95f, true}, {"Softplus", -5, 5, true},
+      {"Shrink", -2, 2, false},       {"Sign", -2, 2, false},
+      {"Round", -4, 4, false},        {"HardSwish", -5, 5, false},
+      {"Celu", -3, 3, true},
   };
   for (const UnaryCase& c : cases) {
     for (int round = 0; round < 3; ++round) {
@@ -116,6 +49,8 @@ TEST_F(Differential, UnaryOps) {
       if (op == "HardSigmoid")
         g.Float("alpha", Uniform(0.1f, 0.5f)).Float("beta", Uniform(0.2f, 0.7f));
       if (op == "Selu") g.Float("alpha", Uniform(1, 2)).Float("gamma", Uniform(0.8f, 1.2f));
+      if (op == "Shrink") g.Float("lambd", Uniform(0.1f, 1)).Float("bias", Uniform(0, 0.5f));
+      if (op == "Celu") g.Float("alpha", Uniform(0.5f, 2));
       g.Inputs({"x"}).Outputs({"y"});
       const double rtol = c.transcendental ? 1e-3 : 1e-4;
       ExpectSame(g, {Random(dims, c.lo, c.hi)}, rtol, 1e-5, op + " " + std::to_string(round));
@@ -276,9 +211,9 @@ TEST_F(Differential, GemmAttributes) {
 TEST_F(Differential, SoftmaxAxes) {
   for (const char* op : {"Softmax", "LogSoftmax"}) {
     for (int round = 0; round < 6; ++round) {
-      const Dims dims = RandomDims(1, 4, 7);
-      const auto rank = static_cast<int64_t>(dims.size());
       const int64_t opset = round % 2 == 0 ? 13 : 11;
+      const Dims dims = RandomDims(opset == 11 ? 2 : 1, 4, 7);  // opset 11's default axis is 1
+      const auto rank = static_cast<int64_t>(dims.size());
       Graph g;
       g.Value("x", dims).Value("y", dims).Node(op, {"x"}, {"y"}, opset);
       if (round > 1) g.Int("axis", Int(-rank, rank - 1));
@@ -303,6 +238,23 @@ TEST_F(Differential, TransposePermutations) {
     if (round != 0) g.Ints("perm", perm);  // round 0: the default, axes reversed
     g.Inputs({"x"}).Outputs({"y"});
     ExpectSame(g, {Random(dims, -2, 2)}, 0, 0, "Transpose " + std::to_string(round));
+  }
+}
+
+TEST_F(Differential, DepthToSpaceSpaceToDepth) {
+  for (int round = 0; round < 6; ++round) {
+    const int64_t b = Int(1, 3), n = Int(1, 2), c = Int(1, 3), h = Int(1, 3), w = Int(1, 3);
+    const Dims deep = {n, c * b * b, h, w}, flat = {n, c, h * b, w * b};
+    Graph d2s;
+    d2s.Value("x", deep).Value("y", flat).Node("DepthToSpace", {"x"}, {"y"}).Int("blocksize", b);
+    if (round % 2) {
+      Graph s2d;
+      s2d.Value("x", flat).Value("y", deep).Node("SpaceToDepth", {"x"}, {"y"}).Int("blocksize", b);
+      s2d.Inputs({"x"}).Outputs({"y"});
+      ExpectSame(s2d, {Random(flat, -1, 1)}, 0, 0, "SpaceToDepth");
+    }
+    d2s.Inputs({"x"}).Outputs({"y"});
+    ExpectSame(d2s, {Random(deep, -1, 1)}, 0, 0, "DepthToSpace DCR");
   }
 }
 

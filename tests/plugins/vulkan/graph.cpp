@@ -17,8 +17,10 @@ Graph& Graph::Constant(const std::string& name, std::vector<int64_t> dims,
   return *this;
 }
 
-Graph& Graph::Int64Constant(const std::string& name, std::vector<int64_t> data) {
-  Value(name, {static_cast<int64_t>(data.size())}, HETRUN_DTYPE_INT64);
+Graph& Graph::Int64Constant(const std::string& name, std::vector<int64_t> data,
+                            std::vector<int64_t> dims) {
+  if (dims.empty()) dims = {static_cast<int64_t>(data.size())};
+  Value(name, std::move(dims), HETRUN_DTYPE_INT64);
   values_.back().flags = HETRUN_VALUE_CONSTANT;
   values_.back().ints = std::move(data);
   return *this;
@@ -40,6 +42,11 @@ Graph& Graph::Float(const std::string& name, float value) {
 
 Graph& Graph::Int(const std::string& name, int64_t value) {
   nodes_.back().attrs.push_back(AttrSpec{name, HETRUN_ATTR_INT, 0, value, {}});
+  return *this;
+}
+
+Graph& Graph::String(const std::string& name, const std::string& value) {
+  nodes_.back().attrs.push_back(AttrSpec{name, HETRUN_ATTR_STRING, 0, 0, {}, value});
   return *this;
 }
 
@@ -96,6 +103,8 @@ const hetrun_graph_view* Graph::view() {
       s.i = a.i;
       s.count = static_cast<uint32_t>(a.ints.size());
       s.ints = a.ints.empty() ? nullptr : a.ints.data();
+      s.s = a.s.c_str();
+      s.s_size = a.s.size();
       n.attr_structs.push_back(s);
     }
     hetrun_node s{};

@@ -17,12 +17,15 @@ class Graph {
   Graph& Value(const std::string& name, std::vector<int64_t> dims,
                hetrun_dtype_t dtype = HETRUN_DTYPE_FLOAT32);
   Graph& Constant(const std::string& name, std::vector<int64_t> dims, std::vector<float> data);
-  Graph& Int64Constant(const std::string& name, std::vector<int64_t> data);
-  // A node; "" marks an omitted optional input. Attributes follow with Float/Int/Ints.
+  // 1-D unless `dims` is given.
+  Graph& Int64Constant(const std::string& name, std::vector<int64_t> data,
+                       std::vector<int64_t> dims = {});
+  // A node; "" marks an omitted optional input. Attributes follow with Float/Int/Ints/String.
   Graph& Node(const std::string& op_type, const std::vector<std::string>& inputs,
               const std::vector<std::string>& outputs, int64_t opset = 17);
   Graph& Float(const std::string& name, float value);
   Graph& Int(const std::string& name, int64_t value);
+  Graph& String(const std::string& name, const std::string& value);
   Graph& Ints(const std::string& name, std::vector<int64_t> values);
   Graph& Inputs(const std::vector<std::string>& names);
   Graph& Outputs(const std::vector<std::string>& names);
@@ -45,6 +48,7 @@ class Graph {
     float f = 0;
     int64_t i = 0;
     std::vector<int64_t> ints;
+    std::string s;
   };
   struct NodeSpec {
     std::string name, op_type;

@@ -118,8 +118,17 @@ Status Session::RunGraph(const hetrun_graph_view* part,
   std::vector<hetrun_tensor_arg> in_args;
   for (uint32_t i = 0; i < part->num_inputs; ++i) {
     const hetrun_value& value = part->values[part->inputs[i]];
-    in_args.push_back(
-        TensorArg(Upload(inputs.at(i)), std::vector<int64_t>(value.dims, value.dims + value.rank)));
+    const std::vector<int64_t> dims(value.dims, value.dims + value.rank);
+    if (value.dtype == HETRUN_DTYPE_INT64) {  // indices: the floats are whole numbers
+      std::vector<int64_t> ints(inputs.at(i).begin(), inputs.at(i).end());
+      hetrun_buffer_t buffer = Allocate(ints.size() * sizeof(int64_t));
+      Status status(p_->buffer_write(dev_, buffer, 0, ints.data(), ints.size() * sizeof(int64_t)));
+      if (!status.ok()) return status;
+      in_args.push_back(TensorArg(buffer, dims));
+      in_args.back().dtype = HETRUN_DTYPE_INT64;
+      continue;
+    }
+    in_args.push_back(TensorArg(Upload(inputs.at(i)), dims));
   }
   std::vector<hetrun_tensor_arg> out_args(part->num_outputs);  // buffers NULL: plugin allocates
   hetrun_event_t event = nullptr;
