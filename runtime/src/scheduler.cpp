@@ -114,7 +114,11 @@ Status Session::Scheduler::Compile() {
     parts_[p]->outputs = views[p]->output_ids();
     for (core::ValueId v : parts_[p]->outputs) part_of_value[v] = static_cast<int>(p);
   }
-  for (core::ValueId v : graph.outputs) ++readers_[v];
+  is_graph_output_.assign(graph.values.size(), false);
+  for (core::ValueId v : graph.outputs) {
+    ++readers_[v];
+    is_graph_output_[v] = true;
+  }
   for (size_t p = 0; p < parts_.size(); ++p) {
     std::vector<size_t> producers;
     for (core::ValueId v : parts_[p]->inputs) {
@@ -271,9 +275,7 @@ Status Session::Scheduler::RunOn(Execution& run, const Part& part, int device_in
       return InternalError("device '" + device.display_name() + "': " + part.label +
                            ": the plugin returned no valid tensor for output '" + name + "'");
     std::shared_ptr<const core::Tensor> host;
-    const bool graph_output =
-        std::find(session_.graph_.outputs.begin(), session_.graph_.outputs.end(), v) !=
-        session_.graph_.outputs.end();
+    const bool graph_output = is_graph_output_[v];
     if (graph_output) {
       // A graph output: bring it home now, while the device is ours.
       HETRUN_ASSIGN_OR_RETURN(core::Tensor t,

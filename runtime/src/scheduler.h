@@ -47,7 +47,8 @@ class Session::Scheduler {
   const Session& session_;
   const FallbackPolicy fallback_;
   std::vector<std::unique_ptr<Part>> parts_;
-  std::vector<int> readers_;  // per value: parts reading it, +1 for graph outputs
+  std::vector<int> readers_;           // per value: parts reading it, +1 for graph outputs
+  std::vector<bool> is_graph_output_;  // per value
   std::vector<std::unique_ptr<DeviceMemory>> memory_;  // per device
   mutable std::vector<std::atomic<bool>> lost_;        // per device: reported DEVICE_LOST
   mutable std::mutex fallback_mutex_;
