@@ -7,6 +7,8 @@
 #include <optional>
 
 #include "graph_edges.h"
+#include "hetrun/partitioner/plan_format.h"
+#include "memory_plan.h"
 #include "plan_builder.h"
 
 namespace hetrun::partitioner {
@@ -15,6 +17,7 @@ namespace {
 using DeviceMask = uint64_t;  // bit d: device d may run the node
 constexpr size_t kMaxDevices = 64;
 constexpr int kMaxRefinementPasses = 8;
+constexpr int kMaxMemoryRounds = 32;
 
 bool GlobMatch(const std::string& pattern, const std::string& text) {
   // Iterative matcher with backtracking to the last '*'.
@@ -289,6 +292,80 @@ Result<Plan> BuildPlan(const PartitionRequest& request, const GraphEdges& edges,
   plan.parts = FormParts(*request.graph, edges, node_device, request.devices.size());
   HETRUN_RETURN_IF_ERROR(VerifyPlan(*request.graph, plan));
   AnnotatePlan(request, edges, costs, plan);
+  plan.memory = PlanDeviceMemory(request, edges, plan);
+  return plan;
+}
+
+// The request's strategy on the devices `allowed` leaves each node.
+Result<Plan> PlanWithStrategy(const PartitionRequest& request, const GraphEdges& edges,
+                              const std::vector<DeviceMask>& allowed,
+                              const std::vector<std::vector<double>>& costs) {
+  const core::Graph& graph = *request.graph;
+  std::vector<int> priority(graph.nodes.size());
+  for (size_t n = 0; n < graph.nodes.size(); ++n) priority[n] = std::countr_zero(allowed[n]);
+  if (request.strategy == Strategy::kPriority)
+    return BuildPlan(request, edges, costs, priority, "priority");
+
+  // Cost: the refined greedy assignment, checked against simple alternatives (the priority plan,
+  // everything on one device) by the end-to-end estimate, which also sees parts overlapping.
+  std::vector<int> refined = GreedyAssignment(request, edges, allowed, costs);
+  RefineByMovingParts(request, edges, allowed, costs, refined);
+  std::vector<std::vector<int>> candidates{std::move(refined), std::move(priority)};
+  for (size_t d = 0; d < request.devices.size(); ++d) {
+    const DeviceMask bit = DeviceMask{1} << d;
+    if (std::all_of(allowed.begin(), allowed.end(), [&](DeviceMask m) { return (m & bit) != 0; }))
+      candidates.emplace_back(graph.nodes.size(), static_cast<int>(d));
+  }
+  std::optional<Plan> best;
+  for (const std::vector<int>& candidate : candidates) {
+    HETRUN_ASSIGN_OR_RETURN(Plan plan, BuildPlan(request, edges, costs, candidate, "cost"));
+    if (!best || plan.estimated_ms < best->estimated_ms) best = std::move(plan);
+  }
+  return std::move(*best);
+}
+
+// Memory-aware placement: while a device's planned peak exceeds its capacity, the nodes on it with
+// the largest footprint (weights + outputs) that another allowed device can run leave it, until
+// what leaves covers the excess; then the strategy plans again (so refinement can regroup parts).
+// Fails, naming the device and what it would need, when nothing more can move.
+Result<Plan> FitMemory(const PartitionRequest& request, const GraphEdges& edges,
+                       std::vector<DeviceMask> allowed,
+                       const std::vector<std::vector<double>>& costs, Plan plan) {
+  const core::Graph& graph = *request.graph;
+  std::vector<std::string> notes(graph.nodes.size());
+  for (int round = 0;; ++round) {
+    bool over = false;
+    for (size_t d = 0; d < plan.memory.size(); ++d) {
+      const DeviceMemory& m = plan.memory[d];
+      if (m.capacity_bytes == 0 || m.peak_bytes <= m.capacity_bytes) continue;
+      over = true;
+      const DeviceMask bit = DeviceMask{1} << d;
+      const std::string need = "the plan needs " + HumanBytes(m.peak_bytes) + " on " +
+                               plan.devices[d] + " (weights " + HumanBytes(m.weights_bytes) +
+                               "), over its capacity of " + HumanBytes(m.capacity_bytes);
+      std::vector<core::NodeId> movable;
+      for (size_t n = 0; n < graph.nodes.size(); ++n)
+        if (plan.node_device[n] == static_cast<int>(d) && (allowed[n] & ~bit) != 0)
+          movable.push_back(static_cast<core::NodeId>(n));
+      if (movable.empty() || round == kMaxMemoryRounds)
+        return Unavailable(need + ", and no node left on it can run on another selected device; " +
+                           "select another device (e.g. add cpu to --devices) or raise " +
+                           "--device-memory " + plan.devices[d] + "=SIZE");
+      std::stable_sort(movable.begin(), movable.end(), [&](core::NodeId a, core::NodeId b) {
+        return NodeFootprint(graph, a) > NodeFootprint(graph, b);
+      });
+      uint64_t freed = 0;
+      for (core::NodeId n : movable) {
+        if (freed >= m.peak_bytes - m.capacity_bytes) break;
+        allowed[n] &= ~bit;
+        freed += NodeFootprint(graph, n);
+        notes[n] = "moved off " + plan.devices[d] + ": " + need;
+      }
+    }
+    if (!over) break;
+    HETRUN_ASSIGN_OR_RETURN(plan, PlanWithStrategy(request, edges, allowed, costs));
+  }
+  plan.memory_notes = std::move(notes);
   return plan;
 }
 
@@ -300,6 +377,7 @@ Plan Explained(Plan plan, const PartitionRequest& request,
     for (size_t n = 0; n < plan.answers[d].size(); ++n) plan.answers[d][n].cost_us = costs[d][n];
   pins.resize(request.graph->nodes.size());
   plan.pins = std::move(pins);
+  plan.memory_notes.resize(request.graph->nodes.size());
   return plan;
 }
 
@@ -328,34 +406,14 @@ Result<Plan> Partition(const PartitionRequest& request) {
   HETRUN_ASSIGN_OR_RETURN(std::vector<DeviceMask> allowed, AllowedDevices(request, pins));
   const GraphEdges edges(graph);
   const std::vector<std::vector<double>> costs = NodeCosts(request);
-  std::vector<int> priority(graph.nodes.size());
-  for (size_t n = 0; n < graph.nodes.size(); ++n) priority[n] = std::countr_zero(allowed[n]);
   if (!request.replay.empty()) {
     HETRUN_ASSIGN_OR_RETURN(std::vector<int> replayed, ReplayAssignment(request, allowed));
     HETRUN_ASSIGN_OR_RETURN(Plan plan, BuildPlan(request, edges, costs, replayed, "replay"));
     return Explained(std::move(plan), request, costs, std::move(pins));
   }
-  if (request.strategy == Strategy::kPriority) {
-    HETRUN_ASSIGN_OR_RETURN(Plan plan, BuildPlan(request, edges, costs, priority, "priority"));
-    return Explained(std::move(plan), request, costs, std::move(pins));
-  }
-
-  // Cost: the refined greedy assignment, checked against simple alternatives (the priority plan,
-  // everything on one device) by the end-to-end estimate, which also sees parts overlapping.
-  std::vector<int> refined = GreedyAssignment(request, edges, allowed, costs);
-  RefineByMovingParts(request, edges, allowed, costs, refined);
-  std::vector<std::vector<int>> candidates{std::move(refined), std::move(priority)};
-  for (size_t d = 0; d < request.devices.size(); ++d) {
-    const DeviceMask bit = DeviceMask{1} << d;
-    if (std::all_of(allowed.begin(), allowed.end(), [&](DeviceMask m) { return (m & bit) != 0; }))
-      candidates.emplace_back(graph.nodes.size(), static_cast<int>(d));
-  }
-  std::optional<Plan> best;
-  for (const std::vector<int>& candidate : candidates) {
-    HETRUN_ASSIGN_OR_RETURN(Plan plan, BuildPlan(request, edges, costs, candidate, "cost"));
-    if (!best || plan.estimated_ms < best->estimated_ms) best = std::move(plan);
-  }
-  return Explained(std::move(*best), request, costs, std::move(pins));
+  HETRUN_ASSIGN_OR_RETURN(Plan plan, PlanWithStrategy(request, edges, allowed, costs));
+  HETRUN_ASSIGN_OR_RETURN(plan, FitMemory(request, edges, allowed, costs, std::move(plan)));
+  return Explained(std::move(plan), request, costs, std::move(pins));
 }
 
 }  // namespace hetrun::partitioner

@@ -107,6 +107,9 @@ NodeExplanation Explain(const Plan& plan, size_t node) {
   } else if (mine) {
     e.why = "cheapest: " + Ms(mine->cost_us);
   }
+  // Memory outranks the cost or priority reasoning: it is why the better device was not used.
+  if (node < plan.memory_notes.size() && !plan.memory_notes[node].empty())
+    e.why = plan.memory_notes[node];
   return e;
 }
 
@@ -174,6 +177,15 @@ std::string PlanTable(const core::Graph& graph, const Plan& plan) {
       << cross_device << " transfer(s) between devices, " << HumanBytes(moved)
       << " moved in all; estimated " << Fixed(plan.estimated_ms, 3) << " ms per run ("
       << plan.strategy << " strategy)\n";
+  if (!plan.memory.empty()) {
+    out << "planned memory:";
+    for (size_t d = 0; d < plan.memory.size(); ++d) {
+      const DeviceMemory& m = plan.memory[d];
+      out << (d ? "," : "") << " " << plan.devices[d] << " " << HumanBytes(m.peak_bytes);
+      if (m.capacity_bytes > 0) out << " of " << HumanBytes(m.capacity_bytes);
+    }
+    out << "\n";
+  }
   return out.str();
 }
 
@@ -201,10 +213,17 @@ std::string PlanJson(const core::Graph& graph, const Plan& plan, bool explain) {
                          {"to", Where(plan, t.to_part)},
                          {"bytes", t.bytes},
                          {"estimated_us", t.estimated_us}});
+  json memory = json::array();
+  for (size_t d = 0; d < plan.memory.size(); ++d)
+    memory.push_back({{"device", plan.devices[d]},
+                      {"weights_bytes", plan.memory[d].weights_bytes},
+                      {"peak_bytes", plan.memory[d].peak_bytes},
+                      {"capacity_bytes", plan.memory[d].capacity_bytes}});
   json j = {{"format", "hetrun-plan"}, {"version", 1},
             {"model", graph.name},     {"strategy", plan.strategy},
             {"devices", plan.devices}, {"estimated_ms", plan.estimated_ms},
-            {"parts", parts},          {"transfers", transfers}};
+            {"parts", parts},          {"transfers", transfers},
+            {"memory", memory}};
   if (explain) {
     json nodes = json::array();
     for (size_t n = 0; n < graph.nodes.size(); ++n) {

@@ -26,6 +26,7 @@ partitioner::DeviceCost CostOf(const Device& device) {
   cost.link_latency_us = p.host_link_latency_us;
   cost.peak_gflops = p.peak_gflops;
   cost.memory_gbps = p.memory_gbps;
+  cost.memory_bytes = p.memory_bytes;
   return cost;
 }
 
@@ -118,9 +119,19 @@ Status Session::PlanParts(const SessionOptions& options) {
   request.strategy = options.partition;
   request.pins = options.pins;
   request.answers.resize(selected_devices_);
+  for (const auto& [name, bytes] : options.device_memory) {
+    bool selected = false;
+    for (size_t d = 0; d < selected_devices_; ++d) selected |= devices_[d]->display_name() == name;
+    if (!selected)
+      return InvalidArgument("--device-memory " + name + "=...: '" + name +
+                             "' is not among the selected devices");
+  }
   for (size_t d = 0; d < selected_devices_; ++d) {
     const Device& device = *devices_[d];
     request.devices.push_back(CostOf(device));
+    if (auto it = options.device_memory.find(device.display_name());
+        it != options.device_memory.end())
+      request.devices.back().memory_bytes = it->second;
     std::vector<hetrun_node_support> support(graph_.nodes.size());
     for (hetrun_node_support& s : support) s.struct_size = sizeof(s);
     if (!graph_.nodes.empty())

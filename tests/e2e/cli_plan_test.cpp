@@ -115,6 +115,30 @@ TEST(CliPlan, ProfileWritesAChromeTraceWithATrackPerDevice) {
   EXPECT_EQ(categories, (std::set<std::string>{"part", "transfer"}));
 }
 
+TEST(CliPlan, DeviceMemoryMovesWorkOffAndExplainsWhy) {
+  const fs::path dir = TempDir();
+  Command r = Hetrun("plan " + kSplit + kTinyCnn + " --device-memory testdev=100KiB --explain" +
+                     " --plan-json " + (dir / "m.json").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("stem_conv (Conv) -> cpu, part 0: moved off testdev: the plan needs"),
+            std::string::npos)
+      << r.out;
+  nlohmann::json plan = nlohmann::json::parse(Slurp(dir / "m.json"));
+  ASSERT_EQ(plan["memory"].size(), 2u);
+  EXPECT_EQ(plan["memory"][0]["device"], "testdev");
+  EXPECT_EQ(plan["memory"][0]["capacity_bytes"], 102400);
+  EXPECT_LE(plan["memory"][0]["peak_bytes"].get<uint64_t>(), 102400u);
+
+  Command bad = Hetrun("plan " + kSplit + kTinyCnn + " --device-memory vulkan=1G");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("--device-memory vulkan=...: 'vulkan' is not among the selected devices"),
+            std::string::npos)
+      << bad.err;
+  Command usage = Hetrun("plan " + kSplit + kTinyCnn + " --device-memory testdev=lots");
+  EXPECT_EQ(usage.exit_code, 2);
+  EXPECT_NE(usage.err.find("'lots' is not a size"), std::string::npos) << usage.err;
+}
+
 TEST(CliFallback, NoneExitsNonZeroNamingTheDeviceAndPart) {
   Command r = Hetrun("run " + kSplit + kTinyCnn, "HETRUN_TESTDEV_FAIL_EXECUTABLE=1");
   EXPECT_EQ(r.exit_code, 1);

@@ -1,6 +1,8 @@
 #include "arguments.h"
 
+#include <cctype>
 #include <charconv>
+#include <cstring>
 
 namespace hetrun::cli {
 namespace {
@@ -86,6 +88,36 @@ Result<std::vector<int64_t>> ParseDims(const std::string& text) {
   return dims;
 }
 
+Result<uint64_t> ParseBytes(const std::string& option, const std::string& text) {
+  size_t end = 0;
+  while (end < text.size() &&
+         (std::isdigit(static_cast<unsigned char>(text[end])) || text[end] == '.'))
+    ++end;
+  std::string unit = text.substr(end);
+  for (const char* suffix : {"iB", "B"})
+    if (unit.size() > 1 && unit.ends_with(suffix)) unit.resize(unit.size() - std::strlen(suffix));
+  double scale = 0;
+  if (unit.empty() || unit == "B")
+    scale = 1;
+  else if (unit == "K" || unit == "k")
+    scale = 1024.0;
+  else if (unit == "M")
+    scale = 1024.0 * 1024;
+  else if (unit == "G")
+    scale = 1024.0 * 1024 * 1024;
+  else if (unit == "T")
+    scale = 1024.0 * 1024 * 1024 * 1024;
+  double number = 0;
+  const std::string digits = text.substr(0, end);
+  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), number);
+  const double bytes = number * scale;
+  if (digits.empty() || ec != std::errc() || ptr != digits.data() + digits.size() || scale == 0 ||
+      bytes < 1 || bytes > 1.8e19)
+    return InvalidArgument("option " + option + ": '" + text +
+                           "' is not a size (e.g. 64MiB, 1.5G, 4096)");
+  return static_cast<uint64_t>(bytes);
+}
+
 Result<RunArguments> ParseRunArguments(const std::vector<std::string>& args) {
   RunArguments out;
   ArgReader reader(args);
@@ -144,6 +176,12 @@ Result<RunArguments> ParseRunArguments(const std::vector<std::string>& args) {
         return InvalidArgument("--fallback '" + out.fallback + "': expected none or cpu");
     } else if (opt == "--explain") {
       out.explain = true;
+    } else if (opt == "--device-memory") {
+      HETRUN_ASSIGN_OR_RETURN(std::string v, reader.Value(opt));
+      for (const std::string& item : SplitList(v)) {
+        HETRUN_ASSIGN_OR_RETURN(auto kv, SplitNameValue(opt, item));
+        HETRUN_ASSIGN_OR_RETURN(out.device_memory[kv.first], ParseBytes(opt, kv.second));
+      }
     } else if (opt == "-v" || opt == "--verbose") {
       out.verbose = true;
     } else if (opt == "-q" || opt == "--quiet") {

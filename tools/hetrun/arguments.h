@@ -29,9 +29,10 @@ struct RunArguments {
   std::string partition = "cost";        // --partition cost|priority
   std::vector<std::string> assignments;  // --assign PATTERN=DEVICE (repeatable, first wins)
   std::string plan_in, plan_json, plan_dot;
-  std::string profile;            // Chrome trace file
-  std::string fallback = "none";  // --fallback none|cpu
-  bool explain = false;           // --explain: why each node went where it did
+  std::string profile;                            // Chrome trace file
+  std::string fallback = "none";                  // --fallback none|cpu
+  bool explain = false;                           // --explain: why each node went where it did
+  std::map<std::string, uint64_t> device_memory;  // --device-memory DEVICE=SIZE (bytes)
 };
 
 struct DevicesArguments {
@@ -44,6 +45,9 @@ Result<RunArguments> ParseRunArguments(const std::vector<std::string>& args);
 // `hetrun plan` takes the run options that shape a plan (the others are accepted and ignored).
 Result<RunArguments> ParsePlanArguments(const std::vector<std::string>& args);
 Result<DevicesArguments> ParseDevicesArguments(const std::vector<std::string>& args);
+
+// "64MiB", "1.5G", "4096" -> bytes: binary units (K, M, G, T with optional "iB" or "B").
+Result<uint64_t> ParseBytes(const std::string& option, const std::string& text);
 
 // "1x3x224x224" -> {1,3,224,224}; dims must be non-negative integers.
 Result<std::vector<int64_t>> ParseDims(const std::string& text);

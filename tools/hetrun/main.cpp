@@ -34,6 +34,8 @@ planning and scheduling (run and plan):
                            priority: first listed device that supports each node
       --assign PATTERN=DEVICE    pin nodes whose name or op type matches the glob (repeatable)
       --plan-in FILE       replay a plan saved with --plan-json
+      --device-memory DEVICE=SIZE  memory the plan may use on DEVICE, e.g. npu=64MiB
+                           (repeatable; default: what the device reports)
       --explain            print why each node went where it did (and put it in --plan-json)
       --plan-json FILE     write the plan as JSON
       --plan-dot FILE      write the plan as Graphviz DOT (and FILE.svg when dot is installed)

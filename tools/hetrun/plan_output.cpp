@@ -56,6 +56,7 @@ Result<runtime::SessionOptions> SessionOptionsFrom(const RunArguments& a) {
     options.pins.push_back(pin);
   }
   options.plan_in = a.plan_in;
+  options.device_memory = a.device_memory;
   HETRUN_ASSIGN_OR_RETURN(options.fallback, runtime::ParseFallbackPolicy(a.fallback));
   return options;
 }

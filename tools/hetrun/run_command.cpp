@@ -254,10 +254,16 @@ int RunCommand(const std::vector<std::string>& args) {
     }
     const std::vector<uint64_t> peaks = session.peak_bytes();
     nlohmann::json device_list = nlohmann::json::array();
-    for (size_t d = 0; d < session.devices().size(); ++d)
-      device_list.push_back({{"device", session.devices()[d]->display_name()},
-                             {"name", session.devices()[d]->properties().name},
-                             {"peak_bytes", peaks[d]}});
+    for (size_t d = 0; d < session.devices().size(); ++d) {
+      nlohmann::json entry = {{"device", session.devices()[d]->display_name()},
+                              {"name", session.devices()[d]->properties().name},
+                              {"peak_bytes", peaks[d]}};
+      if (d < plan.memory.size()) {  // the fallback CPU, when not selected, has no plan entry
+        entry["planned_peak_bytes"] = plan.memory[d].peak_bytes;
+        entry["capacity_bytes"] = plan.memory[d].capacity_bytes;
+      }
+      device_list.push_back(entry);
+    }
     nlohmann::json fallback_list = nlohmann::json::array();
     for (const runtime::FallbackRecord& f : fallbacks)
       fallback_list.push_back(

@@ -18,6 +18,7 @@ struct DeviceCost {
   double link_latency_us = 0;  // per copy
   double peak_gflops = 0;      // <= 0: unknown
   double memory_gbps = 0;      // <= 0: unknown
+  uint64_t memory_bytes = 0;   // capacity the plan must fit in; 0: unknown (no limit)
 };
 
 // Fixed costs that make many small parts look as expensive as they are.

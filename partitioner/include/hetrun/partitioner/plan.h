@@ -42,6 +42,14 @@ struct Transfer {
   double estimated_us = 0;
 };
 
+// What the plan keeps on one device (see PlanDeviceMemory): weights for the whole session plus the
+// peak of live activations.
+struct DeviceMemory {
+  uint64_t weights_bytes = 0;
+  uint64_t peak_bytes = 0;      // weights + peak activations
+  uint64_t capacity_bytes = 0;  // what the device offers (or --device-memory); 0 = unknown
+};
+
 struct Plan {
   std::string strategy;              // "cost", "priority" or "replay"
   std::vector<std::string> devices;  // as named by the user: "cpu", "vulkan:1"
@@ -53,6 +61,10 @@ struct Plan {
   // cost model used it), and per node the --assign pin that placed it ("" when none).
   CapabilityTable answers;
   std::vector<std::string> pins;
+  // Per device, in Plan::devices order.
+  std::vector<DeviceMemory> memory;
+  // Per node: why it was moved off a device whose capacity the plan would exceed ("" when not).
+  std::vector<std::string> memory_notes;
 
   // Bytes of the transfers into / out of part `part` (host transfers included).
   uint64_t BytesIn(int part) const;

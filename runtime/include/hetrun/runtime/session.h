@@ -37,6 +37,9 @@ struct SessionOptions {
   partitioner::Strategy partition = partitioner::Strategy::kCost;
   std::vector<partitioner::Pin> pins;  // --assign
   std::string plan_in;                 // a saved plan (JSON) to replay instead of partitioning
+  // --device-memory: capacity the plan must fit in, by device name ("npu", "vulkan:1"); replaces
+  // what the plugin reports.
+  std::map<std::string, uint64_t> device_memory;
   FallbackPolicy fallback = FallbackPolicy::kNone;
   bool plan_only = false;  // partition but compile nothing: plan() is valid, Run() is not
 };
