@@ -28,13 +28,14 @@ float HalfToFloat(uint16_t h, bool bfloat) {
 template <typename T>
 TensorComparison CompareFloats(const T* a, const T* e, int64_t n, double rtol, double atol) {
   int64_t bad = 0, worst = -1;
-  double worst_excess = 0, max_abs = 0;
+  double worst_excess = 0, max_abs = 0, max_rel = 0;
   for (int64_t i = 0; i < n; ++i) {
     const double x = static_cast<double>(a[i]), y = static_cast<double>(e[i]);
     if (std::isnan(x) && std::isnan(y)) continue;
     if (std::isinf(x) && std::isinf(y) && (x > 0) == (y > 0)) continue;
     const double diff = std::fabs(x - y);
     if (!(diff <= max_abs)) max_abs = diff;  // keeps NaN
+    if (y != 0 && !(diff / std::fabs(y) <= max_rel)) max_rel = diff / std::fabs(y);
     const double excess = diff - (atol + rtol * std::fabs(y));
     if (!(excess <= 0)) {
       if (worst < 0 || !(excess <= worst_excess)) worst = i, worst_excess = excess;
@@ -42,14 +43,21 @@ TensorComparison CompareFloats(const T* a, const T* e, int64_t n, double rtol, d
     }
   }
   std::ostringstream m;
+  TensorComparison result;
+  result.max_abs_error = max_abs;
+  result.max_rel_error = max_rel;
+  result.mismatches = bad;
   if (bad == 0) {
     m << "max abs error " << max_abs;
-    return {true, m.str()};
+    result.ok = true;
+    result.message = m.str();
+    return result;
   }
   m << bad << " of " << n << " elements out of tolerance (max abs error " << max_abs
     << "), worst at " << worst << ": got " << static_cast<double>(a[worst]) << ", expected "
     << static_cast<double>(e[worst]);
-  return {false, m.str()};
+  result.message = m.str();
+  return result;
 }
 
 std::string DimsText(const std::vector<int64_t>& d) {
@@ -85,12 +93,12 @@ TensorComparison CompareTensors(const Tensor& actual, const Tensor& expected, do
     }
     case DType::kString:
       if (actual.strings() == expected.strings()) return {true, "strings equal"};
-      return {false, "string contents differ"};
+      return {false, "string contents differ", 0, 0, 1};
     default:
       if (actual.byte_size() == 0 ||
           std::memcmp(actual.data(), expected.data(), actual.byte_size()) == 0)
         return {true, "exact"};
-      return {false, "values differ (exact comparison for integers and booleans)"};
+      return {false, "values differ (exact comparison for integers and booleans)", 0, 0, 1};
   }
 }
 

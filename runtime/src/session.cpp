@@ -146,6 +146,7 @@ Status Session::PlanParts(const SessionOptions& options) {
         request.answers[d][n].reason = "declined without a reason";
     }
   }
+  request.replay = options.replay;
   if (!options.plan_in.empty()) {
     std::ifstream in(options.plan_in);
     if (!in) return NotFound("--plan-in: cannot read '" + options.plan_in + "'");

@@ -139,6 +139,44 @@ TEST(CliPlan, DeviceMemoryMovesWorkOffAndExplainsWhy) {
   EXPECT_NE(usage.err.find("'lots' is not a size"), std::string::npos) << usage.err;
 }
 
+TEST(CliCheck, MatchingPartsPassAndTheReportListsThem) {
+  const fs::path dir = TempDir();
+  Command r = Hetrun(kSplit + kTinyCnn + " --check --report-json " + (dir / "c.json").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("check   part 0 on testdev: 1 output(s) match the CPU within rtol 0.001"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("check   part 1 on cpu: not checked (runs on the reference device)"),
+            std::string::npos)
+      << r.out;
+  nlohmann::json report = nlohmann::json::parse(Slurp(dir / "c.json"));
+  ASSERT_EQ(report["check"].size(), 3u);
+  EXPECT_TRUE(report["check"][0]["checked"]);
+  EXPECT_TRUE(report["check"][0]["ok"]);
+  EXPECT_EQ(report["check"][0]["outputs"][0]["max_abs_error"], 0.0);
+}
+
+TEST(CliCheck, ALyingDeviceIsCaughtWithTheFirstDivergingNode) {
+  // The test device claims Conv but computes it with wrong weights; stem_conv is pinned to the
+  // CPU, so the first wrong node is the third of its part and bisection has to find it.
+  Command r =
+      Hetrun(kSplit + kTinyCnn + " --check --assign stem_conv=cpu", "HETRUN_TESTDEV_WRONG_OP=Conv");
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.err.find("--check: 1 part(s) diverge from the CPU beyond rtol 0.001, atol 0.0001: "
+                       "part 1 on testdev (first diverging node block_a_conv (Conv))"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.out.find("output 'gap': 16 of 16 elements out of tolerance"), std::string::npos)
+      << r.out;
+  // Part 3 (Gemm, Softmax) is computed right and says so.
+  EXPECT_NE(r.out.find("check   part 3 on testdev: 1 output(s) match the CPU"), std::string::npos)
+      << r.out;
+  // A looser tolerance is the user's call.
+  Command loose = Hetrun(kSplit + kTinyCnn + " --check-atol 1e9 --assign stem_conv=cpu",
+                         "HETRUN_TESTDEV_WRONG_OP=Conv");
+  EXPECT_EQ(loose.exit_code, 0) << loose.err;
+}
+
 TEST(CliFallback, NoneExitsNonZeroNamingTheDeviceAndPart) {
   Command r = Hetrun("run " + kSplit + kTinyCnn, "HETRUN_TESTDEV_FAIL_EXECUTABLE=1");
   EXPECT_EQ(r.exit_code, 1);

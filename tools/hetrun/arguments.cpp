@@ -176,6 +176,13 @@ Result<RunArguments> ParseRunArguments(const std::vector<std::string>& args) {
         return InvalidArgument("--fallback '" + out.fallback + "': expected none or cpu");
     } else if (opt == "--explain") {
       out.explain = true;
+    } else if (opt == "--check") {
+      out.check = true;
+    } else if (opt == "--check-rtol" || opt == "--check-atol") {
+      HETRUN_ASSIGN_OR_RETURN(std::string v, reader.Value(opt));
+      HETRUN_ASSIGN_OR_RETURN(opt == "--check-rtol" ? out.check_rtol : out.check_atol,
+                              ParseNumber<double>(opt, v, 0.0));
+      out.check = true;
     } else if (opt == "--device-memory") {
       HETRUN_ASSIGN_OR_RETURN(std::string v, reader.Value(opt));
       for (const std::string& item : SplitList(v)) {

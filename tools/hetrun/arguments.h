@@ -33,6 +33,9 @@ struct RunArguments {
   std::string fallback = "none";                  // --fallback none|cpu
   bool explain = false;                           // --explain: why each node went where it did
   std::map<std::string, uint64_t> device_memory;  // --device-memory DEVICE=SIZE (bytes)
+  // --check: every part off the CPU re-run on the CPU plugin and compared.
+  bool check = false;
+  double check_rtol = 1e-3, check_atol = 1e-4;
 };
 
 struct DevicesArguments {

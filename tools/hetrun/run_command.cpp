@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "arguments.h"
+#include "check_output.h"
 #include "commands.h"
 #include "hetrun/core/tensor_io.h"
 #include "hetrun/partitioner/plan_format.h"
@@ -191,6 +192,15 @@ int RunCommand(const std::vector<std::string>& args) {
     if (Status s = WriteOutputs(session, outputs, a.output_dir); !s.ok()) return Fail(s.message());
   }
 
+  const runtime::PartCheckOptions check_options{a.check_rtol, a.check_atol, true};
+  std::vector<runtime::PartCheck> checks;
+  if (a.check) {
+    Result<std::vector<runtime::PartCheck>> checked =
+        runtime::CheckParts(session, *options, *inputs, check_options);
+    if (!checked.ok()) return Fail("--check: " + checked.status().message());
+    checks = std::move(checked).value();
+  }
+
   std::string devices;
   for (const std::string& d : session.plan().devices) devices += (devices.empty() ? "" : ",") + d;
   if (!a.quiet) {
@@ -221,6 +231,7 @@ int RunCommand(const std::vector<std::string>& args) {
         a.iterations, a.iterations == 1 ? "" : "s", warmup, stats.min, stats.median, stats.mean,
         stats.p90, stats.max);
     if (!a.output_dir.empty()) std::printf("outputs written to %s\n", a.output_dir.c_str());
+    if (a.check) PrintPartChecks(checks, check_options);
   }
 
   if (!a.report_json.empty()) {
@@ -294,10 +305,13 @@ int RunCommand(const std::vector<std::string>& args) {
         {"inputs", ins},
         {"outputs", outs},
     };
+    if (a.check) report["check"] = PartChecksJson(checks);
     std::ofstream file(a.report_json);
     file << report.dump(2) << "\n";
     if (!file) return Fail("--report-json " + a.report_json + ": cannot write the file");
   }
+  if (const std::string failure = PartCheckFailure(checks, check_options); !failure.empty())
+    return Fail(failure);
   return 0;
 }
 

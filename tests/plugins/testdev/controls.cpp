@@ -77,6 +77,11 @@ uint32_t DeviceCountFromEnv() {
   return static_cast<uint32_t>(count);
 }
 
+std::string WrongOpFromEnv() {
+  const char* value = Env("HETRUN_TESTDEV_WRONG_OP");
+  return value ? value : "";
+}
+
 std::optional<uint64_t> FailExecutableFromEnv() {
   const char* value = Env("HETRUN_TESTDEV_FAIL_EXECUTABLE");
   if (!value) return std::nullopt;

@@ -28,6 +28,10 @@ uint32_t DeviceCountFromEnv();
 // HETRUN_TESTDEV_FAIL_EXECUTABLE: index of the executable (per device, in compile order) whose
 // executions all fail; nullopt when unset or negative.
 std::optional<uint64_t> FailExecutableFromEnv();
+// HETRUN_TESTDEV_WRONG_OP: an op type the device computes wrongly while claiming it (a lying
+// plugin for --check and check-plugin): the float32 constant inputs of its nodes are doubled at
+// compile time. "" when unset.
+std::string WrongOpFromEnv();
 // HETRUN_TESTDEV_CPU_PLUGIN, else the path the build gave: the CPU plugin to wrap.
 std::string CpuPluginPathFromEnv();
 

@@ -12,6 +12,30 @@
 #include "handles.h"
 
 namespace hetrun::testdev {
+namespace {
+
+// HETRUN_TESTDEV_WRONG_OP: a copy of the part's values in which every float32 constant input of
+// `op` nodes points at doubled data (kept in `storage`), so those nodes compute wrong results.
+std::vector<hetrun_value> WithWrongWeights(const hetrun_graph_view& part, const std::string& op,
+                                           std::vector<std::vector<float>>& storage) {
+  std::vector<hetrun_value> values(part.values, part.values + part.num_values);
+  for (uint32_t k = 0; k < part.num_nodes; ++k) {
+    const hetrun_node& node = part.nodes[k];
+    if (!node.op_type || op != node.op_type) continue;
+    for (uint32_t i = 0; i < node.num_inputs; ++i) {
+      if (node.inputs[i] < 0) continue;
+      hetrun_value& v = values[static_cast<size_t>(node.inputs[i])];
+      if (!v.data || v.dtype != HETRUN_DTYPE_FLOAT32 || v.data_bytes < sizeof(float)) continue;
+      const auto* data = static_cast<const float*>(v.data);
+      storage.emplace_back(data, data + v.data_bytes / sizeof(float));
+      for (float& x : storage.back()) x = 2 * x + 1;
+      v.data = storage.back().data();
+    }
+  }
+  return values;
+}
+
+}  // namespace
 
 hetrun_status_t Compile(hetrun_device_t device, const hetrun_graph_view* part,
                         hetrun_executable_t* out_executable) {
@@ -34,8 +58,14 @@ hetrun_status_t Compile(hetrun_device_t device, const hetrun_graph_view* part,
     const std::optional<uint64_t> fail_index = FailExecutableFromEnv();
     auto handle = std::make_unique<hetrun_executable_s>();
     handle->device = dev;
+    hetrun_graph_view view = *part;
+    std::vector<hetrun_value> values;
+    if (const std::string wrong = WrongOpFromEnv(); !wrong.empty() && part->values) {
+      values = WithWrongWeights(*part, wrong, handle->wrong_weights);
+      view.values = values.data();
+    }
     if (hetrun_status_t status =
-            dev->cpu->compile(dev->cpu_device, part, &handle->cpu_executable)) {
+            dev->cpu->compile(dev->cpu_device, &view, &handle->cpu_executable)) {
       return status;
     }
     handle->index = dev->executables_compiled.fetch_add(1);

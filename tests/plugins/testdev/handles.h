@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "hetrun/plugin.h"
 #include "hetrun/plugin.hpp"
@@ -59,6 +60,8 @@ struct hetrun_executable_s {
   hetrun_executable_t cpu_executable = nullptr;
   uint64_t index = 0;  // among the executables compiled on the device
   bool fails = false;  // HETRUN_TESTDEV_FAIL_EXECUTABLE picked it
+  // HETRUN_TESTDEV_WRONG_OP's altered weights: the CPU executable uses them in place.
+  std::vector<std::vector<float>> wrong_weights;
 };
 
 struct hetrun_event_s {

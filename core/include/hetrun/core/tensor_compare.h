@@ -15,6 +15,11 @@ struct TensorComparison {
   // What differs: dtype, shape, or how many elements are out of tolerance with the worst one;
   // on success the largest absolute error.
   std::string message;
+  // The worst errors over all elements (floats; 0 for exact types), and how many elements are out
+  // of tolerance (or differ, for exact types). Relative error is |a - e| / |e| where e != 0.
+  double max_abs_error = 0;
+  double max_rel_error = 0;
+  int64_t mismatches = 0;
 };
 
 TensorComparison CompareTensors(const Tensor& actual, const Tensor& expected, double rtol,

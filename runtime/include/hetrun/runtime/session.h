@@ -37,6 +37,8 @@ struct SessionOptions {
   partitioner::Strategy partition = partitioner::Strategy::kCost;
   std::vector<partitioner::Pin> pins;  // --assign
   std::string plan_in;                 // a saved plan (JSON) to replay instead of partitioning
+  // A plan to replay given directly: device name per node name (as ReadPlanJson returns).
+  std::vector<std::pair<std::string, std::string>> replay;
   // --device-memory: capacity the plan must fit in, by device name ("npu", "vulkan:1"); replaces
   // what the plugin reports.
   std::map<std::string, uint64_t> device_memory;
