@@ -8,6 +8,7 @@
 #include "hetrun/core/onnx_import.h"
 #include "hetrun/partitioner/plan_format.h"
 #include "scheduler.h"
+#include "warm_start.h"
 
 namespace hetrun::runtime {
 namespace {
@@ -54,6 +55,9 @@ Result<std::unique_ptr<Session>> Session::Create(const std::string& model_path,
 }
 
 Result<std::unique_ptr<Session>> Session::Create(core::Graph graph, const SessionOptions& options) {
+  if (options.warm_start && !options.plan_only &&
+      options.devices != std::vector<std::string>{"cpu"})
+    return CreateWarmStart(std::move(graph), options);
   std::unique_ptr<Session> session(new Session());
   session->graph_ = std::move(graph);
   session->timeout_ms_ = options.timeout_ms;
@@ -161,6 +165,7 @@ Status Session::PlanParts(const SessionOptions& options) {
 }
 
 std::vector<std::string> Session::track_names() const {
+  if (warm_) return Active().track_names();
   std::vector<std::string> names;
   for (size_t d = 0; d < devices_.size(); ++d)
     names.push_back(devices_[d]->display_name() + (d >= selected_devices_ ? " (fallback)" : ""));
@@ -169,6 +174,7 @@ std::vector<std::string> Session::track_names() const {
 }
 
 std::vector<uint64_t> Session::peak_bytes() const {
+  if (warm_) return Active().peak_bytes();
   if (!scheduler_) return std::vector<uint64_t>(devices_.size(), 0);
   return scheduler_->PeakBytes();
 }
@@ -191,6 +197,11 @@ Status Session::CheckInput(const IoInfo& info, const core::Tensor& tensor) const
 
 Result<std::vector<core::Tensor>> Session::Run(const std::map<std::string, core::Tensor>& inputs,
                                                RunStats* stats) const {
+  if (warm_) {
+    const Session& active = Active();
+    if (stats) stats->warm_start_cpu = &active == warm_->starter.get();
+    return active.Run(inputs, stats);
+  }
   if (!scheduler_) return InvalidArgument("this session was created to plan only; it cannot run");
   std::map<core::ValueId, core::Tensor> fed;
   for (size_t i = 0; i < inputs_.size(); ++i) {

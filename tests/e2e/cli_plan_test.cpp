@@ -177,6 +177,41 @@ TEST(CliCheck, ALyingDeviceIsCaughtWithTheFirstDivergingNode) {
   EXPECT_EQ(loose.exit_code, 0) << loose.err;
 }
 
+TEST(CliWarmStart, RunsStartOnTheCpuAndTheReportShowsTheSwitch) {
+  const fs::path dir = TempDir();
+  Command warm = Hetrun(kSplit + kTinyCnn + " --warm-start -n 3 --warmup 0 --report-json " +
+                        (dir / "w.json").string() + " -o " + (dir / "warm").string());
+  ASSERT_EQ(warm.exit_code, 0) << warm.err;
+  EXPECT_NE(warm.out.find("run(s) on the CPU-only plan; full plan ready after"), std::string::npos)
+      << warm.out;
+  // After the runs the report describes the full plan, whichever plan served them.
+  nlohmann::json report = nlohmann::json::parse(Slurp(dir / "w.json"));
+  EXPECT_EQ(report["parts"], 3);
+  EXPECT_EQ(report["plan"][0]["device"], "testdev");
+  EXPECT_GE(report["warm_start"]["runs_on_cpu_plan"].get<int>(), 0);
+  EXPECT_LE(report["warm_start"]["runs_on_cpu_plan"].get<int>(), 3);
+  EXPECT_GT(report["warm_start"]["full_plan_ready_ms"].get<double>(), 0);
+  EXPECT_GT(report["first_result_ms"].get<double>(), 0);
+  Command cold = Hetrun(kSplit + kTinyCnn + " -o " + (dir / "cold").string());
+  ASSERT_EQ(cold.exit_code, 0) << cold.err;
+  EXPECT_EQ(Slurp(dir / "warm" / "probabilities.npy"), Slurp(dir / "cold" / "probabilities.npy"));
+}
+
+TEST(CliWarmStart, AFullPlanThatFailsLeavesTheRunsOnTheCpuAndSaysWhy) {
+  // The pin cannot be honoured (testdev declines Flatten), so only the CPU-only plan exists.
+  const fs::path dir = TempDir();
+  Command r = Hetrun(kSplit + kTinyCnn + " --warm-start --assign Flatten=testdev --report-json " +
+                     (dir / "f.json").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("hetrun: warning: --warm-start: the full plan failed, so every run used "
+                       "the CPU: --assign Flatten=testdev"),
+            std::string::npos)
+      << r.err;
+  nlohmann::json report = nlohmann::json::parse(Slurp(dir / "f.json"));
+  EXPECT_EQ(report["warm_start"]["runs_on_cpu_plan"], 1);
+  EXPECT_EQ(report["plan"][0]["device"], "cpu");
+}
+
 TEST(CliFallback, NoneExitsNonZeroNamingTheDeviceAndPart) {
   Command r = Hetrun("run " + kSplit + kTinyCnn, "HETRUN_TESTDEV_FAIL_EXECUTABLE=1");
   EXPECT_EQ(r.exit_code, 1);

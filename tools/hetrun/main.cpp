@@ -28,6 +28,8 @@ run options:
       --report-json FILE   write a JSON report (model, devices, parts, timings, outputs)
       --plugin-path DIR    look for plugins in DIR first (repeatable)
       --timeout-ms MS      fail a part that runs longer than MS
+      --warm-start         answer the first runs with a CPU-only plan while the other devices
+                           compile in the background, then switch to the full plan
       --check              re-run every part placed off the CPU on the CPU plugin with the same
                            inputs; report each output's max abs/rel error and the first diverging
                            node; exit 1 when beyond --check-rtol R (1e-3) / --check-atol A (1e-4)

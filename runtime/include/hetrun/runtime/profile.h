@@ -31,6 +31,7 @@ struct RunStats {
   std::vector<TraceSpan> spans;
   std::vector<FallbackRecord> fallbacks;
   uint64_t transferred_bytes = 0;  // between memories, host included
+  bool warm_start_cpu = false;     // out: --warm-start ran it on the CPU-only session
 };
 
 // Writes spans as Chrome trace JSON, one thread row per track.

@@ -44,6 +44,10 @@ struct SessionOptions {
   std::map<std::string, uint64_t> device_memory;
   FallbackPolicy fallback = FallbackPolicy::kNone;
   bool plan_only = false;  // partition but compile nothing: plan() is valid, Run() is not
+  // Start now, accelerate later (OpenVINO AUTO's idea): Create() returns once a CPU-only session
+  // is ready; the full plan on `devices` opens, partitions and compiles in the background, and runs
+  // switch to it when it is ready. Without effect when `devices` is just the CPU.
+  bool warm_start = false;
 };
 
 struct IoInfo {
@@ -62,12 +66,22 @@ class Session {
 
   const std::vector<IoInfo>& inputs() const { return inputs_; }
   const std::vector<IoInfo>& outputs() const { return outputs_; }
-  const core::Graph& graph() const { return graph_; }
-  const partitioner::Plan& plan() const { return plan_; }
-  const std::vector<std::unique_ptr<Device>>& devices() const { return devices_; }
+  // With --warm-start these describe the session runs use now: the CPU-only one until the full
+  // plan is ready (WaitForFullPlan() makes them final).
+  const core::Graph& graph() const { return Active().graph_; }
+  const partitioner::Plan& plan() const { return Active().plan_; }
+  const std::vector<std::unique_ptr<Device>>& devices() const { return Active().devices_; }
   double import_ms() const { return import_ms_; }
-  double partition_ms() const { return partition_ms_; }
-  double compile_ms() const { return compile_ms_; }
+  double partition_ms() const { return Active().partition_ms_; }
+  double compile_ms() const { return Active().compile_ms_; }
+
+  // --warm-start: whether runs still use the CPU-only session.
+  bool warm_start_pending() const;
+  // Blocks until the background session is ready. Returns its error when it failed (runs then
+  // stay on the CPU-only session). OK at once without --warm-start.
+  Status WaitForFullPlan() const;
+  // Milliseconds from the start of Create() until the full plan was ready (0 without warm start).
+  double full_plan_ready_ms() const;
   // Trace tracks: one per device (the fallback CPU last when it is not selected), then transfers.
   std::vector<std::string> track_names() const;
   // Peak bytes the scheduler held on each device (session devices order), over the session's life.
@@ -81,6 +95,11 @@ class Session {
  private:
   struct CompiledPart;
   class Scheduler;
+  struct WarmStart;
+  static Result<std::unique_ptr<Session>> CreateWarmStart(core::Graph graph,
+                                                          const SessionOptions& options);
+  // The session runs go to: this one, or under warm start the CPU-only or the full one.
+  const Session& Active() const;
   Session();
   Status Prepare(const SessionOptions& options);
   Status OpenDevices(const SessionOptions& options);
@@ -99,6 +118,7 @@ class Session {
   bool plan_only_ = false;
   double import_ms_ = 0, partition_ms_ = 0, compile_ms_ = 0;
   std::unique_ptr<Scheduler> scheduler_;  // destroyed first: joins the device queues
+  std::unique_ptr<WarmStart> warm_;       // set only for --warm-start
 };
 
 }  // namespace hetrun::runtime
