@@ -12,7 +12,9 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
+#include "external_data.h"
 #include "file_util.h"
 #include "hetrun/core/passes.h"
 #include "onnx_graph_builder.h"
@@ -53,8 +55,9 @@ Result<Graph> Import(const void* data, size_t size, const ImportOptions& options
   }
   if (size > static_cast<size_t>(INT_MAX)) {
     return InvalidArgument(where +
-                           ": model is over 2 GiB, which protobuf cannot parse; such models "
-                           "need external data, which is not supported yet");
+                           ": model is over 2 GiB, which protobuf cannot parse; save its "
+                           "weights as external data (onnx.save_model(..., "
+                           "save_as_external_data=True))");
   }
   if (size == 0) return InvalidArgument(where + ": not an ONNX model (empty file)");
 
@@ -69,6 +72,9 @@ Result<Graph> Import(const void* data, size_t size, const ImportOptions& options
     return InvalidArgument(where + ": not an ONNX model (the graph has no nodes and no outputs)");
   }
 
+  HETRUN_RETURN_IF_ERROR(
+      detail::LoadExternalData(&model, options.external_data_dir, {options.max_external_bytes})
+          .WithContext(where));
   HETRUN_RETURN_IF_ERROR(detail::NormalizeModel(&model).WithContext(where));
   HETRUN_RETURN_IF_ERROR(detail::CheckModelSupport(model).WithContext(where));
   HETRUN_RETURN_IF_ERROR(detail::SortModelGraphs(&model).WithContext(where));
@@ -135,10 +141,15 @@ Result<Graph> ImportOnnxFile(const std::string& path, const ImportOptions& optio
       const std::string bytes,
       detail::ReadFileBytes(path, limit,
                             limit < options.max_file_bytes
-                                ? " (protobuf cannot parse 2 GiB; such models need external data, "
-                                  "which is not supported yet)"
+                                ? " (protobuf cannot parse 2 GiB; save the weights as external "
+                                  "data: onnx.save_model(..., save_as_external_data=True))"
                                 : " (ImportOptions::max_file_bytes)"));
-  return ImportOnnxBytes(bytes.data(), bytes.size(), options, path);
+  ImportOptions with_dir = options;
+  if (with_dir.external_data_dir.empty()) {
+    const std::string parent = std::filesystem::path(path).parent_path().string();
+    with_dir.external_data_dir = parent.empty() ? "." : parent;
+  }
+  return ImportOnnxBytes(bytes.data(), bytes.size(), with_dir, path);
 }
 
 }  // namespace hetrun::core

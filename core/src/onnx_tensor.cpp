@@ -155,7 +155,9 @@ Result<Layout> CheckLayout(const TensorProto& p) {
   }
   const DType dtype = *maybe_dtype;
   if (p.data_location() == TensorProto::EXTERNAL || p.external_data_size() > 0) {
-    return Unimplemented(label + ": external data is not supported yet");
+    // A model's external data is read (and its paths checked) before decoding: this is a tensor
+    // file or a model bypassing LoadExternalData.
+    return Unimplemented(label + ": external data is only read for a model's tensors");
   }
   if (p.has_segment()) return Unimplemented(label + ": segmented tensors are not supported");
 

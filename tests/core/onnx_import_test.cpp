@@ -272,8 +272,9 @@ TEST(OnnxImport, BadInitializers) {
                         "raw_data has 44"));
   EXPECT_TRUE(FailsWith(ImportStatus("negative_dim.onnx"), "negative_dim.onnx: ", "'b'"));
   const Status ext = ImportStatus("external_data.onnx");
-  EXPECT_TRUE(FailsWith(ext, "tensor 'W'", "external data is not supported yet"));
-  EXPECT_EQ(ext.code(), StatusCode::kUnimplemented);
+  EXPECT_TRUE(FailsWith(ext, "tensor 'W'",
+                        "external data location '../../etc/passwd' leaves the model's directory"));
+  EXPECT_EQ(ext.code(), StatusCode::kInvalidArgument);
 }
 
 TEST(OnnxImport, StructuralErrors) {

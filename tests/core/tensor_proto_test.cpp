@@ -118,7 +118,7 @@ TEST(TensorProtoDecode, RejectsInconsistentData) {
   auto* entry = ext.add_external_data();
   entry->set_key("location");
   entry->set_value("/etc/passwd");
-  EXPECT_TRUE(FailsWith(Decode(ext).status(), "external data is not supported yet"));
+  EXPECT_TRUE(FailsWith(Decode(ext).status(), "external data is only read for a model's tensors"));
 }
 
 TEST(TensorProtoDecode, EmptyTensorNeedsNoData) {

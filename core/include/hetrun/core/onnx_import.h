@@ -20,6 +20,12 @@ struct ImportOptions {
   // Runs OptimizeGraph (hetrun/core/passes.h) on the imported graph. The environment variable
   // HETRUN_NO_GRAPH_OPT=1 turns it off for every import, to compare or to rule the passes out.
   bool optimize = true;
+  // Where external tensor data (data_location EXTERNAL) is looked up: ImportOnnxFile uses the
+  // model's directory when this is empty; for ImportOnnxBytes, external data needs it set. Paths
+  // never leave this directory (see src/external_data.h for the rules).
+  std::string external_data_dir;
+  // Cap on the external data of one model, all tensors together (bytes).
+  uint64_t max_external_bytes = uint64_t{64} << 30;
 };
 
 // Every error names the file and the problem: "model.onnx: not an ONNX model (...)",
