@@ -33,8 +33,11 @@ std::string PluginRegistry::DefaultPluginDir() {
   fs::path object = fs::canonical(fs::path(info.dli_fname), ec);
   if (ec) return {};
   fs::path dir = object.parent_path();
+  // The install's lib dir may be multiarch (lib/x86_64-linux-gnu under /usr): the build says which.
   for (const fs::path& candidate :
-       {dir.parent_path() / "lib" / "hetrun" / "plugins", dir / "hetrun" / "plugins"}) {
+       {dir.parent_path() / "lib" / "hetrun" / "plugins",
+        dir.parent_path() / HETRUN_INSTALL_LIBDIR / "hetrun" / "plugins",
+        dir / "hetrun" / "plugins"}) {
     if (fs::is_directory(candidate, ec)) return candidate.string();
   }
   return (dir.parent_path() / "lib" / "hetrun" / "plugins").string();

@@ -12,10 +12,20 @@
 
 #include "hetrun/plugin.h"
 
+// Marks per-library state hidden whatever the plugin's visibility flags: two plugins in one process
+// must never share it (a default-visibility inline static would be merged across libraries).
+#ifndef HETRUN_PLUGIN_HIDDEN
+#if defined(_WIN32)
+#define HETRUN_PLUGIN_HIDDEN
+#else
+#define HETRUN_PLUGIN_HIDDEN __attribute__((visibility("hidden")))
+#endif
+#endif
+
 namespace hetrun::plugin {
 
 // The host services given to init(); set it there with SetHost().
-inline const hetrun_host_services*& HostSlot() {
+HETRUN_PLUGIN_HIDDEN inline const hetrun_host_services*& HostSlot() {
   static const hetrun_host_services* host = nullptr;
   return host;
 }

@@ -1,0 +1,73 @@
+// Completion state of one piece of submitted work: signalled once, with the work's outcome. The
+// event handle the host holds, the queue item that completes it and any later work waiting on it
+// all share one Event (std::shared_ptr), so releasing the handle early never frees it under them.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "hetrun/plugin.h"
+
+namespace hetrun::plugin {
+
+class Event {
+ public:
+  // Signals the event with the work's outcome (HETRUN_STATUS_OK for success). Only the first call
+  // counts; later ones are ignored, so a failure path and a success path may both call it.
+  void Complete(hetrun_status_code_t code, std::string message = std::string()) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (done_) return;
+      done_ = true;
+      code_ = code;
+      message_ = std::move(message);
+    }
+    signalled_.notify_all();
+  }
+
+  // Blocks until signalled; std::nullopt waits forever. Returns whether the event has signalled.
+  bool Wait(std::optional<std::chrono::milliseconds> timeout) const {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (!timeout) {
+      signalled_.wait(lock, [this] { return done_; });
+      return true;
+    }
+    return signalled_.wait_for(lock, *timeout, [this] { return done_; });
+  }
+
+  bool done() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return done_;
+  }
+  // The outcome; meaningful once done().
+  hetrun_status_code_t code() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return code_;
+  }
+  std::string message() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return message_;
+  }
+
+  // An event that has already signalled success: for work a plugin finishes inside execute().
+  static std::shared_ptr<Event> Completed() {
+    auto event = std::make_shared<Event>();
+    event->Complete(HETRUN_STATUS_OK);
+    return event;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  mutable std::condition_variable signalled_;
+  bool done_ = false;
+  hetrun_status_code_t code_ = HETRUN_STATUS_OK;
+  std::string message_;
+};
+
+}  // namespace hetrun::plugin
