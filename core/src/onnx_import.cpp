@@ -106,7 +106,7 @@ Result<Graph> Import(const void* data, size_t size, const ImportOptions& options
     opsets[op.domain()] = op.version();
   auto graph = detail::BuildGraph(model.graph(), opsets);
   if (!graph.ok()) return graph.status().WithContext(where);
-  const char* no_opt = std::getenv("HETRUN_NO_GRAPH_OPT");
+  const char* no_opt = secure_getenv("HETRUN_NO_GRAPH_OPT");
   if (options.optimize && (no_opt == nullptr || std::strcmp(no_opt, "1") != 0)) {
     const Status optimized = OptimizeGraph(*graph);
     if (!optimized.ok()) {

@@ -214,7 +214,7 @@ class LlvmElementwiseJit final : public ElementwiseJit {
     }
     description_ += ")";
     width_ = host_features.lookup("avx512f") ? 16 : host_features.lookup("avx") ? 8 : 4;
-    const char* env = std::getenv("HETRUN_CPU_JIT");
+    const char* env = secure_getenv("HETRUN_CPU_JIT");
     disabled_ = env && std::string_view(env) == "0";
   }
 

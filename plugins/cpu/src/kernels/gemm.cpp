@@ -35,7 +35,7 @@ void MicroGeneric(int64_t kc, const float* a, const float* b, float* c, int64_t 
 
 const GemmIsa& SelectIsa() {
   // HETRUN_CPU_GEMM_ISA=generic|avx2|avx512 forces a narrower kernel (tests use it to cover all).
-  const char* env = std::getenv("HETRUN_CPU_GEMM_ISA");
+  const char* env = secure_getenv("HETRUN_CPU_GEMM_ISA");
   const std::string_view want = env ? env : "";
   if (want != "generic" && want != "avx2")
     if (const GemmIsa* isa = GemmIsaAvx512()) return *isa;
