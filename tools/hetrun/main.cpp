@@ -14,6 +14,10 @@ constexpr const char* kHelp =
        hetrun devices [--json] [--plugin-path DIR]   list plugins and their devices
        hetrun conformance --devices LIST DIR [--json FILE] [--filter REGEX]
                                            run ONNX backend test cases (DIR/test_*/model.onnx)
+       hetrun check-plugin PATH_OR_NAME [--device N] [--seed N] [--cases-per-op N]
+                           [--filter REGEX] [--json FILE] [--plugin-path DIR] [-v]
+                                           check a plugin: ABI, devices, ops vs the CPU plugin,
+                                           guard bytes, error paths
        hetrun --help | --version
 
 run options:
@@ -73,6 +77,8 @@ int main(int argc, char** argv) {
     if (args[0] == "devices") return hetrun::cli::DevicesCommand({args.begin() + 1, args.end()});
     if (args[0] == "conformance")
       return hetrun::cli::ConformanceCommand({args.begin() + 1, args.end()});
+    if (args[0] == "check-plugin")
+      return hetrun::cli::CheckPluginCommand({args.begin() + 1, args.end()});
     if (args[0] == "plan") return hetrun::cli::PlanCommand({args.begin() + 1, args.end()});
     if (args[0] == "run") return hetrun::cli::RunCommand({args.begin() + 1, args.end()});
     return hetrun::cli::RunCommand(args);
