@@ -16,6 +16,7 @@ hetrun_status_t BufferAlloc(hetrun_device_t device, uint64_t bytes, hetrun_buffe
     handle->device_index = dev.index;
     handle->device_serial = dev.serial;
     handle->cpu = dev.cpu;
+    handle->bytes = bytes;
     if (hetrun_status_t status =
             dev.cpu->buffer_alloc(dev.cpu_device, bytes, &handle->cpu_buffer)) {
       return status;

@@ -77,6 +77,35 @@ uint32_t DeviceCountFromEnv() {
   return static_cast<uint32_t>(count);
 }
 
+Fault FaultFromEnv() {
+  const char* value = Env("HETRUN_TESTDEV_FAULT");
+  if (!value) return Fault::kDeviceLost;
+  for (Fault f :
+       {Fault::kDeviceLost, Fault::kError, Fault::kOutOfMemory, Fault::kHang, Fault::kNan})
+    if (std::string_view(value) == FaultName(f)) return f;
+  ThrowBadValue("HETRUN_TESTDEV_FAULT", value,
+                "one of device_lost, error, out_of_memory, hang, nan");
+}
+
+const char* FaultName(Fault fault) {
+  switch (fault) {
+    case Fault::kDeviceLost: return "device_lost";
+    case Fault::kError: return "error";
+    case Fault::kOutOfMemory: return "out_of_memory";
+    case Fault::kHang: return "hang";
+    case Fault::kNan: return "nan";
+  }
+  return "?";
+}
+
+Corruption CorruptionFromEnv() {
+  const char* value = Env("HETRUN_TESTDEV_CORRUPT_OUTPUT");
+  if (!value) return Corruption::kNone;
+  if (std::string_view(value) == "values") return Corruption::kValues;
+  if (std::string_view(value) == "past_end") return Corruption::kPastEnd;
+  ThrowBadValue("HETRUN_TESTDEV_CORRUPT_OUTPUT", value, "values or past_end");
+}
+
 std::string WrongOpFromEnv() {
   const char* value = Env("HETRUN_TESTDEV_WRONG_OP");
   return value ? value : "";

@@ -28,6 +28,23 @@ uint32_t DeviceCountFromEnv();
 // HETRUN_TESTDEV_FAIL_EXECUTABLE: index of the executable (per device, in compile order) whose
 // executions all fail; nullopt when unset or negative.
 std::optional<uint64_t> FailExecutableFromEnv();
+// HETRUN_TESTDEV_FAULT: what the executable picked by HETRUN_TESTDEV_FAIL_EXECUTABLE does.
+enum class Fault {
+  kDeviceLost,   // its event fails with DEVICE_LOST (the default)
+  kError,        // ... with INTERNAL
+  kOutOfMemory,  // ... with OUT_OF_MEMORY
+  kHang,         // its event never signals: event_wait times out, event_query says not done
+  kNan,          // it succeeds, but every float32 output is NaN
+};
+Fault FaultFromEnv();
+const char* FaultName(Fault fault);
+
+// HETRUN_TESTDEV_CORRUPT_OUTPUT: every successful execution damages its outputs (for check-plugin's
+// own tests): "values" flips a bit of each output's first element; "past_end" writes 4 bytes just
+// past each output the host gave a buffer for, when the buffer has room.
+enum class Corruption { kNone, kValues, kPastEnd };
+Corruption CorruptionFromEnv();
+
 // HETRUN_TESTDEV_WRONG_OP: an op type the device computes wrongly while claiming it (a lying
 // plugin for --check and check-plugin): the float32 constant inputs of its nodes are doubled at
 // compile time. "" when unset.

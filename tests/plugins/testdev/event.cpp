@@ -1,6 +1,10 @@
 #include "event.h"
 
+#include "hetrun/plugin.hpp"
+
+#include <algorithm>
 #include <chrono>
+#include <limits>
 #include <thread>
 #include <utility>
 
@@ -30,10 +34,60 @@ EventState::~EventState() {
 }
 
 void EventState::Start(hetrun_event_t cpu_event, std::vector<std::shared_ptr<EventState>> waits,
-                       std::string injected_failure) {
+                       std::optional<Fault> fault, uint64_t executable) {
   cpu_event_ = cpu_event;
   waits_ = std::move(waits);
-  injected_failure_ = std::move(injected_failure);
+  fault_ = fault;
+  executable_ = executable;
+}
+
+void EventState::SetCorruption(Corruption corruption, std::vector<uint64_t> output_capacity) {
+  corruption_ = corruption;
+  output_capacity_ = std::move(output_capacity);
+}
+
+void EventState::CorruptOutputs() {
+  const hetrun_device_t cpu_device = LiveCpuDevice();
+  for (size_t j = 0; j < cpu_outputs_.size(); ++j) {
+    const hetrun_tensor_arg& out = cpu_outputs_[j];
+    const size_t width = plugin::DTypeSize(out.dtype);
+    if (!out.buffer || width == 0) continue;
+    uint64_t elements = 1;
+    for (uint32_t d = 0; d < out.rank && d < HETRUN_MAX_RANK; ++d)
+      elements *= static_cast<uint64_t>(out.dims[d]);
+    if (corruption_ == Corruption::kValues && elements > 0) {
+      // The last byte of the first element: a float's exponent, an integer's high byte.
+      unsigned char byte = 0;
+      const uint64_t at = out.offset + width - 1;
+      if (cpu_->buffer_read(cpu_device, out.buffer, at, &byte, 1) == nullptr) {
+        byte ^= 0x40;
+        if (cpu_->buffer_write(cpu_device, out.buffer, at, &byte, 1) != nullptr)
+          throw plugin::Error(HETRUN_STATUS_INTERNAL, "testdev: could not corrupt an output");
+      }
+    } else if (corruption_ == Corruption::kPastEnd) {
+      const uint64_t end = out.offset + elements * width;
+      const uint64_t capacity = j < output_capacity_.size() ? output_capacity_[j] : 0;
+      const unsigned char junk[4] = {0xEE, 0xEE, 0xEE, 0xEE};
+      if (end + sizeof junk <= capacity &&
+          cpu_->buffer_write(cpu_device, out.buffer, end, junk, sizeof junk) != nullptr)
+        throw plugin::Error(HETRUN_STATUS_INTERNAL, "testdev: could not write past an output");
+    }
+  }
+}
+
+void EventState::FillFloatOutputsWithNan() {
+  const hetrun_device_t cpu_device = LiveCpuDevice();
+  for (const hetrun_tensor_arg& out : cpu_outputs_) {
+    if (!out.buffer || out.dtype != HETRUN_DTYPE_FLOAT32) continue;
+    uint64_t elements = 1;
+    for (uint32_t d = 0; d < out.rank && d < HETRUN_MAX_RANK; ++d)
+      elements *= static_cast<uint64_t>(out.dims[d]);
+    const std::vector<float> nan(elements, std::numeric_limits<float>::quiet_NaN());
+    // Writing the CPU plugin's own live buffer cannot fail short of a bug.
+    if (cpu_->buffer_write(cpu_device, out.buffer, out.offset, nan.data(),
+                           elements * sizeof(float)) != nullptr)
+      throw plugin::Error(HETRUN_STATUS_INTERNAL, "testdev: could not write the NaN fault");
+  }
 }
 
 hetrun_device_t EventState::LiveCpuDevice() const {
@@ -64,9 +118,16 @@ void EventState::Settle() {
   }
   hetrun_status_code_t code = HETRUN_STATUS_OK;
   std::string message;
-  if (!injected_failure_.empty()) {
-    code = HETRUN_STATUS_DEVICE_LOST;
-    message = injected_failure_;
+  const std::string injected = device_->label + ": injected " +
+                               (fault_ == Fault::kDeviceLost ? std::string("failure")
+                                : fault_                     ? std::string(FaultName(*fault_))
+                                                             : std::string()) +
+                               " in executable " + std::to_string(executable_);
+  if (fault_ == Fault::kDeviceLost || fault_ == Fault::kError || fault_ == Fault::kOutOfMemory) {
+    code = fault_ == Fault::kDeviceLost ? HETRUN_STATUS_DEVICE_LOST
+           : fault_ == Fault::kError    ? HETRUN_STATUS_INTERNAL
+                                        : HETRUN_STATUS_OUT_OF_MEMORY;
+    message = injected;
   } else {
     // The CPU plugin cannot know that a testdev event it waited on failed in testdev's eyes. A
     // wait still running means the CPU work failed early, and that error comes first anyway.
@@ -94,6 +155,8 @@ void EventState::Settle() {
       wrappers[j] = std::make_unique<hetrun_buffer_s>();
     }
   }
+  if (code == HETRUN_STATUS_OK && fault_ == Fault::kNan) FillFloatOutputsWithNan();
+  if (code == HETRUN_STATUS_OK && corruption_ != Corruption::kNone) CorruptOutputs();
   settled_ = true;
   code_ = code;
   message_ = std::move(message);
@@ -118,6 +181,15 @@ void EventState::Settle() {
 
 hetrun_status_t EventState::Wait(uint64_t timeout_ms) {
   if (device_->closed) ThrowInvalid(device_->label + ": the device is closed");
+  if (fault_ == Fault::kHang) {  // a hung device: the event never signals
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::milliseconds(std::min<uint64_t>(timeout_ms, 1ull << 40));
+    while (std::chrono::steady_clock::now() < deadline && !device_->closed)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    throw plugin::Error(HETRUN_STATUS_TIMEOUT,
+                        device_->label + ": executable " + std::to_string(executable_) +
+                            " did not finish within " + std::to_string(timeout_ms) + " ms");
+  }
   // The CPU plugin's statuses come from the same host services: they pass through unchanged.
   const hetrun_status_t cpu_status = cpu_->event_wait(device_->cpu_device, cpu_event_, timeout_ms);
   if (cpu_status) {
@@ -142,6 +214,7 @@ hetrun_status_t EventState::Query(uint8_t* out_done) {
   if (hetrun_status_t status = cpu_->event_query(device_->cpu_device, cpu_event_, &done)) {
     return status;
   }
+  if (fault_ == Fault::kHang) done = 0;
   if (done) Settle();  // the outputs are in place before the host hears "done"
   *out_done = done;
   return nullptr;

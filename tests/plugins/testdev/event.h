@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,9 +30,12 @@ class EventState {
   // The outputs as the CPU plugin sees them (its buffers; NULL where it allocates). Filled by
   // execute() before the CPU call, then written by the CPU plugin until its event signals.
   std::vector<hetrun_tensor_arg>& cpu_outputs() { return cpu_outputs_; }
-  // Set once by execute(): the CPU event, the testdev events waited on, and an injected failure.
+  // Set once by execute(): the CPU event, the testdev events waited on, and the fault to inject
+  // (HETRUN_TESTDEV_FAULT) when the executable (number `executable` on its device) was picked.
   void Start(hetrun_event_t cpu_event, std::vector<std::shared_ptr<EventState>> waits,
-             std::string injected_failure);
+             std::optional<Fault> fault, uint64_t executable);
+  // HETRUN_TESTDEV_CORRUPT_OUTPUT for this execution, and each host-given output buffer's size.
+  void SetCorruption(Corruption corruption, std::vector<uint64_t> output_capacity);
   hetrun_event_t cpu_event() const { return cpu_event_; }
 
   // event_wait: the CPU plugin's error for the work, TIMEOUT, testdev's verdict, or NULL.
@@ -46,6 +50,8 @@ class EventState {
   hetrun_device_t LiveCpuDevice() const;
   void Settle();  // requires CpuDone()
   std::pair<hetrun_status_code_t, std::string> Verdict();
+  void FillFloatOutputsWithNan();  // Fault::kNan, while settling a successful run
+  void CorruptOutputs();           // HETRUN_TESTDEV_CORRUPT_OUTPUT, likewise
 
   const std::shared_ptr<DeviceState> device_;
   const hetrun_plugin_v1* const cpu_;
@@ -54,7 +60,10 @@ class EventState {
   std::vector<bool> allocated_by_cpu_;  // outputs the host gave no buffer for
   hetrun_event_t cpu_event_ = nullptr;
   std::vector<std::shared_ptr<EventState>> waits_;
-  std::string injected_failure_;
+  std::optional<Fault> fault_;
+  uint64_t executable_ = 0;
+  Corruption corruption_ = Corruption::kNone;
+  std::vector<uint64_t> output_capacity_;
 
   std::mutex mutex_;
   bool settled_ = false;

@@ -70,6 +70,7 @@ hetrun_status_t Compile(hetrun_device_t device, const hetrun_graph_view* part,
     }
     handle->index = dev->executables_compiled.fetch_add(1);
     handle->fails = fail_index && *fail_index == handle->index;
+    if (handle->fails) handle->fault = FaultFromEnv();
     *out_executable = handle.release();
     return nullptr;
   });
@@ -113,10 +114,8 @@ hetrun_status_t Execute(hetrun_executable_t executable, const hetrun_tensor_arg*
       wait_states.push_back(UnwrapEvent(waits[w], "waits[" + std::to_string(w) + "]"));
       cpu_waits.push_back(wait_states.back()->cpu_event());
     }
-    std::string injected;
-    if (exe.fails) {
-      injected = dev.label + ": injected failure in executable " + std::to_string(exe.index);
-    }
+    std::optional<Fault> fault;
+    if (exe.fails) fault = exe.fault;
     auto handle = std::make_unique<hetrun_event_s>();
 
     // The failing executable still runs: the error is asynchronous, as a device fault would be,
@@ -127,7 +126,13 @@ hetrun_status_t Execute(hetrun_executable_t executable, const hetrun_tensor_arg*
                                                   cpu_waits.data(), num_waits, &cpu_event)) {
       return status;
     }
-    state->Start(cpu_event, std::move(wait_states), std::move(injected));
+    state->Start(cpu_event, std::move(wait_states), fault, exe.index);
+    if (const Corruption corruption = CorruptionFromEnv(); corruption != Corruption::kNone) {
+      std::vector<uint64_t> capacity(num_outputs, 0);
+      for (uint32_t j = 0; j < num_outputs; ++j)
+        if (outputs[j].buffer) capacity[j] = outputs[j].buffer->bytes;
+      state->SetCorruption(corruption, std::move(capacity));
+    }
     handle->event = std::move(state);
     *out_event = handle.release();
     return nullptr;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "controls.h"
 #include "hetrun/plugin.h"
 #include "hetrun/plugin.hpp"
 
@@ -52,6 +53,7 @@ struct hetrun_buffer_s {
   uint64_t device_serial = 0;
   const hetrun_plugin_v1* cpu = nullptr;
   hetrun_buffer_t cpu_buffer = nullptr;
+  uint64_t bytes = 0;  // as allocated; 0 for outputs the CPU plugin allocated
 };
 
 struct hetrun_executable_s {
@@ -60,6 +62,7 @@ struct hetrun_executable_s {
   hetrun_executable_t cpu_executable = nullptr;
   uint64_t index = 0;  // among the executables compiled on the device
   bool fails = false;  // HETRUN_TESTDEV_FAIL_EXECUTABLE picked it
+  hetrun::testdev::Fault fault = hetrun::testdev::Fault::kDeviceLost;  // what it does then
   // HETRUN_TESTDEV_WRONG_OP's altered weights: the CPU executable uses them in place.
   std::vector<std::vector<float>> wrong_weights;
 };
