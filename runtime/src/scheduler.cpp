@@ -1,6 +1,7 @@
 #include "scheduler.h"
 
 #include <algorithm>
+#include <cmath>
 #include <condition_variable>
 #include <cstring>
 #include <thread>
@@ -211,6 +212,43 @@ Result<BufferRef> Session::Scheduler::Stage(Execution& run, core::ValueId value,
   return staged;
 }
 
+namespace {
+
+// Whether every float32 element of `b` is finite (other dtypes count as finite).
+Result<bool> AllFinite(const Device& device, const HeldBuffer& b, const std::string& what) {
+  if (b.dtype != core::DType::kFloat32 || b.bytes == 0) return true;
+  std::vector<float> values(b.bytes / sizeof(float));
+  HETRUN_RETURN_IF_ERROR(
+      device.Check(device.api().buffer_read(device.handle(), b.buffer, b.offset, values.data(),
+                                            values.size() * sizeof(float)),
+                   what));
+  for (float v : values)
+    if (!std::isfinite(v)) return false;
+  return true;
+}
+
+}  // namespace
+
+Status Session::Scheduler::CheckFinite(const Device& device, const Part& part,
+                                       const std::vector<BufferRef>& inputs,
+                                       const std::vector<BufferRef>& outputs) const {
+  for (const BufferRef& in : inputs) {
+    if (!in) continue;
+    HETRUN_ASSIGN_OR_RETURN(bool finite, AllFinite(device, *in, part.label + ": check an input"));
+    if (!finite) return Status::Ok();  // NaN in, NaN out: nothing to judge
+  }
+  for (size_t o = 0; o < outputs.size(); ++o) {
+    if (!outputs[o]) continue;
+    HETRUN_ASSIGN_OR_RETURN(bool finite,
+                            AllFinite(device, *outputs[o], part.label + ": check an output"));
+    if (!finite)
+      return InternalError("device '" + device.display_name() + "': " + part.label + ": output '" +
+                           session_.graph_.values[part.outputs[o]].name +
+                           "' has NaN or Inf although every input is finite");
+  }
+  return Status::Ok();
+}
+
 Status Session::Scheduler::RunOn(Execution& run, const Part& part, int device_index,
                                  hetrun_executable_t executable) const {
   const Device& device = *session_.devices_[device_index];
@@ -263,6 +301,9 @@ Status Session::Scheduler::RunOn(Execution& run, const Part& part, int device_in
     outputs.push_back(memory_[device_index]->Adopt(arg.buffer, arg.offset, dtype, dims, bytes));
   }
   HETRUN_RETURN_IF_ERROR(waited);
+  // --verify-finite (on with --fallback cpu): NaN or Inf out of finite inputs is a device error.
+  if (session_.verify_finite_ && device_index != session_.fallback_device_)
+    HETRUN_RETURN_IF_ERROR(CheckFinite(device, part, held, outputs));
   Record(run,
          {part.label, "part", device_index, start, NowUs() - start, "on " + device.display_name()});
 
@@ -313,10 +354,12 @@ Result<hetrun_executable_t> Session::Scheduler::FallbackExecutable(const Part& p
 }
 
 Status Session::Scheduler::Fallback(Execution& run, const Part& part, Status error) const {
+  // A lost or hung device stays out for the rest of the session, whatever the policy.
+  if (error.code() == StatusCode::kDeviceLost || error.code() == StatusCode::kTimeout)
+    lost_[part.device] = true;
   if (fallback_ != FallbackPolicy::kCpu || session_.fallback_device_ < 0 ||
       part.device == session_.fallback_device_ || error.code() == StatusCode::kInvalidArgument)
     return error;
-  if (error.code() == StatusCode::kDeviceLost) lost_[part.device] = true;
   const std::string device = session_.devices_[part.device]->display_name();
   Result<hetrun_executable_t> executable = FallbackExecutable(part);
   if (!executable.ok())
@@ -348,9 +391,10 @@ void Session::Scheduler::Execute(const std::shared_ptr<Execution>& run, size_t i
   Status status;
   if (!skip) {
     if (lost_[part.device])
-      status = Status(StatusCode::kDeviceLost,
-                      "device '" + session_.devices_[part.device]->display_name() +
-                          "': " + part.label + ": the device was lost earlier in this session");
+      status =
+          Status(StatusCode::kDeviceLost,
+                 "device '" + session_.devices_[part.device]->display_name() + "': " + part.label +
+                     ": the device was lost or stopped responding earlier in this session");
     else
       status = RunOn(*run, part, part.device, part.executable);
     if (!status.ok()) status = Fallback(*run, part, std::move(status));

@@ -40,6 +40,9 @@ class Session::Scheduler {
   Status RunOn(Execution& run, const Part& part, int device, hetrun_executable_t executable) const;
   Result<BufferRef> Stage(Execution& run, core::ValueId value, int device) const;
   Status Fallback(Execution& run, const Part& part, Status error) const;
+  // An error when a float32 output of the part holds NaN or Inf while all its inputs are finite.
+  Status CheckFinite(const Device& device, const Part& part, const std::vector<BufferRef>& inputs,
+                     const std::vector<BufferRef>& outputs) const;
   Result<hetrun_executable_t> FallbackExecutable(const Part& part) const;
   void Record(Execution& run, TraceSpan span) const;
   double NowUs() const;

@@ -61,6 +61,8 @@ Result<std::unique_ptr<Session>> Session::Create(core::Graph graph, const Sessio
   std::unique_ptr<Session> session(new Session());
   session->graph_ = std::move(graph);
   session->timeout_ms_ = options.timeout_ms;
+  session->verify_finite_ =
+      options.verify_finite.value_or(options.fallback == FallbackPolicy::kCpu);
   session->plan_only_ = options.plan_only;
   for (core::ValueId id : session->graph_.inputs) {
     const core::Value& v = session->graph_.values[id];

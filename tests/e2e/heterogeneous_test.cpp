@@ -169,6 +169,71 @@ TEST(Fallback, NoneFailsNamingTheDeviceAndThePart) {
   EXPECT_FALSE((*session)->Run(l.inputs).ok());
 }
 
+// The fault-injection matrix (reliability issue): every fault of the test device, with each
+// fallback policy, over several runs of one session. With cpu every run completes with the CPU-only
+// outputs; with none every run fails with the fault's typed error naming the device and the part;
+// a lost or hung device stays out (sticky) for the session's later runs.
+struct FaultCase {
+  const char* fault;
+  StatusCode code;
+  const char* message;
+};
+
+class FaultMatrixTest : public ::testing::TestWithParam<FaultCase> {};
+
+TEST_P(FaultMatrixTest, CpuFallbackCompletesAndNoneFailsTyped) {
+  const FaultCase& f = GetParam();
+  const Loaded l = Load("tiny_cnn");
+  const std::vector<core::Tensor> expected = RunOn(l, {"cpu"}, l.options);
+  ScopedEnv fail("HETRUN_TESTDEV_FAIL_EXECUTABLE", "0");
+  ScopedEnv fault("HETRUN_TESTDEV_FAULT", f.fault);
+  for (runtime::FallbackPolicy policy :
+       {runtime::FallbackPolicy::kCpu, runtime::FallbackPolicy::kNone}) {
+    runtime::SessionOptions options = l.options;
+    options.devices = {"testdev", "cpu"};
+    options.partition = partitioner::Strategy::kPriority;
+    options.fallback = policy;
+    options.timeout_ms = 300;
+    options.verify_finite = true;
+    auto session = runtime::Session::Create(l.c.model, options);
+    ASSERT_TRUE(session.ok()) << session.status().message();
+    for (int run = 0; run < 3; ++run) {
+      runtime::RunStats stats;
+      auto outputs = (*session)->Run(l.inputs, &stats);
+      if (policy == runtime::FallbackPolicy::kCpu) {
+        ASSERT_TRUE(outputs.ok()) << f.fault << ": " << outputs.status().message();
+        ExpectSameOutputs(*outputs, expected);
+        ASSERT_FALSE(stats.fallbacks.empty()) << f.fault << " run " << run;
+        EXPECT_EQ(stats.fallbacks[0].part, 0);
+        continue;
+      }
+      ASSERT_FALSE(outputs.ok()) << f.fault << " run " << run;
+      const std::string& message = outputs.status().message();
+      EXPECT_NE(message.find("device 'testdev': part 0"), std::string::npos) << message;
+      const bool sticky =
+          run > 0 && (f.code == StatusCode::kDeviceLost || f.code == StatusCode::kTimeout);
+      if (sticky) {
+        EXPECT_EQ(outputs.status().code(), StatusCode::kDeviceLost) << message;
+        EXPECT_NE(message.find("stopped responding earlier in this session"), std::string::npos)
+            << message;
+      } else {
+        EXPECT_EQ(outputs.status().code(), f.code) << message;
+        EXPECT_NE(message.find(f.message), std::string::npos) << message;
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Faults, FaultMatrixTest,
+    ::testing::Values(
+        FaultCase{"device_lost", StatusCode::kDeviceLost, "injected failure in executable 0"},
+        FaultCase{"error", StatusCode::kInternal, "injected error in executable 0"},
+        FaultCase{"out_of_memory", StatusCode::kOutOfMemory, "injected out_of_memory"},
+        FaultCase{"hang", StatusCode::kTimeout, "did not finish within 300 ms"},
+        FaultCase{"nan", StatusCode::kInternal, "has NaN or Inf although every input is finite"}),
+    [](const auto& param_info) { return std::string(param_info.param.fault); });
+
 TEST(Profile, SplitRunHasSpansOnEveryDeviceAndTransfers) {
   const Loaded l = Load("tiny_cnn");
   runtime::SessionOptions options = l.options;

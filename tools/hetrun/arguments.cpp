@@ -176,6 +176,8 @@ Result<RunArguments> ParseRunArguments(const std::vector<std::string>& args) {
         return InvalidArgument("--fallback '" + out.fallback + "': expected none or cpu");
     } else if (opt == "--explain") {
       out.explain = true;
+    } else if (opt == "--verify-finite" || opt == "--no-verify-finite") {
+      out.verify_finite = opt == "--verify-finite";
     } else if (opt == "--warm-start") {
       out.warm_start = true;
     } else if (opt == "--check") {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,7 +36,9 @@ struct RunArguments {
   std::map<std::string, uint64_t> device_memory;  // --device-memory DEVICE=SIZE (bytes)
   // --check: every part off the CPU re-run on the CPU plugin and compared.
   bool check = false;
-  bool warm_start = false;  // --warm-start: CPU-only plan first, the full plan when compiled
+  bool warm_start = false;
+  std::optional<bool> verify_finite;  // --verify-finite / --no-verify-finite  // --warm-start:
+                                      // CPU-only plan first, the full plan when compiled
   double check_rtol = 1e-3, check_atol = 1e-4;
 };
 

@@ -50,6 +50,8 @@ planning and scheduling (run and plan):
       --plan-dot FILE      write the plan as Graphviz DOT (and FILE.svg when dot is installed)
       --profile FILE       write a Chrome trace of the last run (chrome://tracing, Perfetto)
       --fallback none|cpu  when a device fails: fail (default) or re-run its part on the CPU
+      --verify-finite      treat NaN/Inf out of finite inputs on a device as its failure (default
+                           with --fallback cpu; --no-verify-finite turns it off)
 
   -v, --verbose            more detail (plan table, plugin messages)
   -q, --quiet              print only errors

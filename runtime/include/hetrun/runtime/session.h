@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,10 @@ struct SessionOptions {
   // what the plugin reports.
   std::map<std::string, uint64_t> device_memory;
   FallbackPolicy fallback = FallbackPolicy::kNone;
+  // A part off the CPU whose float32 outputs hold NaN or Inf while its inputs are all finite fails
+  // as a device error (and falls back like one). Costs reading every such part's inputs and
+  // outputs back; on by default with --fallback cpu, off otherwise.
+  std::optional<bool> verify_finite;
   bool plan_only = false;  // partition but compile nothing: plan() is valid, Run() is not
   // Start now, accelerate later (OpenVINO AUTO's idea): Create() returns once a CPU-only session
   // is ready; the full plan on `devices` opens, partitions and compiles in the background, and runs
@@ -115,6 +120,7 @@ class Session {
   partitioner::Plan plan_;
   std::vector<IoInfo> inputs_, outputs_;
   uint64_t timeout_ms_ = UINT64_MAX;
+  bool verify_finite_ = false;
   bool plan_only_ = false;
   double import_ms_ = 0, partition_ms_ = 0, compile_ms_ = 0;
   std::unique_ptr<Scheduler> scheduler_;  // destroyed first: joins the device queues
