@@ -212,6 +212,27 @@ TEST(CliWarmStart, AFullPlanThatFailsLeavesTheRunsOnTheCpuAndSaysWhy) {
   EXPECT_EQ(report["plan"][0]["device"], "cpu");
 }
 
+TEST(CliPlugins, PluginsPlantedInTheWorkingDirectoryOrBesideTheModelAreNeverLoaded) {
+  const fs::path dir = TempDir() / "planted";
+  fs::create_directories(dir);
+  fs::copy_file(kTinyCnn, dir / "tiny_cnn.onnx", fs::copy_options::overwrite_existing);
+  for (const char* name : {"libhetrun_plugin_cpu.so", "libhetrun_plugin_evil.so", "evil.so"})
+    std::ofstream(dir / name) << "planted, not a plugin";
+  const std::string cd = "cd " + dir.string() + " &&";
+  // The real CPU plugin is used (the planted file would fail to load loudly).
+  Command cpu = Hetrun("--devices cpu tiny_cnn.onnx -q", cd);
+  EXPECT_EQ(cpu.exit_code, 0) << cpu.err;
+  // Neither the working directory nor the model's directory is searched.
+  Command evil = Hetrun("--devices evil tiny_cnn.onnx", cd);
+  EXPECT_EQ(evil.exit_code, 1);
+  EXPECT_NE(evil.err.find("no plugin 'evil' (searched "), std::string::npos) << evil.err;
+  EXPECT_EQ(evil.err.find(dir.string()), std::string::npos) << evil.err;
+  // A path or a file name is not a device name.
+  Command path = Hetrun("--devices ./evil.so tiny_cnn.onnx", cd);
+  EXPECT_EQ(path.exit_code, 1);
+  EXPECT_NE(path.err.find("bad device name './evil.so'"), std::string::npos) << path.err;
+}
+
 TEST(CliFallback, NoneExitsNonZeroNamingTheDeviceAndPart) {
   Command r = Hetrun("run " + kSplit + kTinyCnn, "HETRUN_TESTDEV_FAIL_EXECUTABLE=1");
   EXPECT_EQ(r.exit_code, 1);
