@@ -12,9 +12,10 @@ configure_package_config_file(${CMAKE_CURRENT_LIST_DIR}/hetrunConfig.cmake.in
   INSTALL_DESTINATION ${HETRUN_CMAKE_INSTALL_DIR}
   PATH_VARS CMAKE_INSTALL_INCLUDEDIR HETRUN_PLUGIN_INSTALL_DIR)
 # A request for version X.Y is met by any hetrun X.Z with Z >= Y (the plugin ABI has its own check:
-# hetrun_plugin_query gets the host's ABI version at load time).
+# hetrun_plugin_query gets the host's ABI version at load time). Not architecture-independent: the
+# package also exports libhetrun.so (hetrun::hetrun).
 write_basic_package_version_file(${CMAKE_BINARY_DIR}/packaging/hetrunConfigVersion.cmake
-  VERSION ${PROJECT_VERSION} COMPATIBILITY SameMajorVersion ARCH_INDEPENDENT)
+  VERSION ${PROJECT_VERSION} COMPATIBILITY SameMajorVersion)
 install(FILES
   ${CMAKE_BINARY_DIR}/packaging/hetrunConfig.cmake
   ${CMAKE_BINARY_DIR}/packaging/hetrunConfigVersion.cmake

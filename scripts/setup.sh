@@ -10,6 +10,7 @@ packages=(
   cmake ninja-build g++ pkg-config ca-certificates clang-format
   llvm-16-dev
   libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx python3-numpy
+  python3-pybind11 python3-pytest
   libboost-dev libboost-filesystem-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libvulkan-dev mesa-vulkan-drivers glslang-dev glslang-tools spirv-tools spirv-headers
