@@ -215,7 +215,9 @@ std::string Expression(const hetrun_node& node, std::set<const char*>* helpers) 
   if (op == "Sub") return a + " - " + in[1];
   if (op == "Mul") return a + " * " + in[1];
   if (op == "Div") return a + " / " + in[1];
-  if (op == "Pow") return helpers->insert(kHelperPow), "hr_pow(" + a + ", " + in[1] + ")";
+  if (op == "Pow") {  // the exponent may be an int32/int64 register
+    return helpers->insert(kHelperPow), "hr_pow(" + a + ", float(" + in[1] + "))";
+  }
   if (op == "PRelu") return a + " < 0.0 ? " + in[1] + " * " + a + " : " + a;
   if (op == "Max" || op == "Min") {
     std::string e = a;
@@ -244,10 +246,11 @@ std::string Expression(const hetrun_node& node, std::set<const char*>* helpers) 
 }  // namespace
 
 bool IsElementwiseOp(const std::string& op) {
-  return Ops().count(op) > 0;
+  return Ops().count(op) > 0 || IsTypedOnlyOp(op);
 }
 
 std::string CheckElementwise(const GraphInfo& graph, const hetrun_node& node) {
+  if (IsTypedNode(graph, node)) return CheckTypedElementwise(graph, node);
   const Arity arity = Ops().at(node.op_type);
   const uint32_t n = node.num_inputs;
   for (uint32_t i = 0; i < n; ++i) {
@@ -351,24 +354,36 @@ Kernel GenerateElementwise(const GraphInfo& graph, const std::vector<uint32_t>& 
         stride *= static_cast<uint64_t>(dims[d]);
       }
     }
-    const std::string b = std::to_string(j);
-    body += "  float " + V(v) + " = b" + b + ".d[pc.o" + b + " + " + index + "];\n";
+    const hetrun_dtype_t t = graph.value(v).dtype;
+    body += "  " + glsl::RegisterType(t) + " " + V(v) + " = " +
+            glsl::Load(t, static_cast<uint32_t>(j), "pc.o" + std::to_string(j) + " + " + index) +
+            ";\n";
   }
   for (int32_t v : inlined) {
     body += "  float " + V(v) + " = " + glsl::Float(*graph.ScalarConstant(v)) + ";\n";
   }
   for (uint32_t k : nodes) {
     const hetrun_node& node = graph.node(k);
-    body += "  float " + V(node.outputs[0]) + " = " + Expression(node, &helpers) + ";\n";
+    const std::string type = glsl::RegisterType(graph.value(node.outputs[0]).dtype);
+    body += "  " + type + " " + V(node.outputs[0]) + " = " +
+            (IsTypedNode(graph, node) && !IsFloatPow(graph, node) ? TypedExpression(graph, node)
+                                                                  : Expression(node, &helpers)) +
+            ";\n";
   }
   for (size_t j = 0; j < outputs.size(); ++j) {
-    const std::string b = std::to_string(loaded.size() + j);
-    body += "  b" + b + ".d[pc.o" + b + " + i] = " + V(outputs[j]) + ";\n";
+    const auto b = static_cast<uint32_t>(loaded.size() + j);
+    body += glsl::Store(graph.value(outputs[j]).dtype, b, "pc.o" + std::to_string(b) + " + i",
+                        V(outputs[j]));
   }
 
   const uint32_t local = 128;
   const uint32_t stride = glsl::SpreadGroups(count, local, limits, kernel.groups);
-  kernel.glsl = glsl::Header(local, 1, kernel.num_inputs, static_cast<uint32_t>(outputs.size()));
+  std::vector<hetrun_dtype_t> dtypes;
+  for (int32_t v : kernel.bindings) {
+    dtypes.push_back(graph.value(v).dtype);
+    kernel.offset_units.push_back(static_cast<uint32_t>(plugin::DTypeSize(dtypes.back())));
+  }
+  kernel.glsl = glsl::TypedHeader(local, 1, dtypes, kernel.num_inputs);
   // In dependency order (hr_log1p calls hr_log).
   for (const char* helper :
        {kHelperTanh, kHelperLog, kHelperLog1p, kHelperExpm1, kHelperErf, kHelperPow}) {

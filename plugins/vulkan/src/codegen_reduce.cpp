@@ -22,6 +22,33 @@ uint64_t Product(const std::vector<int64_t>& dims, size_t begin, size_t end) {
   return n;
 }
 
+// Axes fed at run time, read from the static dims instead: with keepdims the reduced axes are the
+// ones whose dim changed, up to axes of size 1, and reducing those is a copy for Sum, Mean, Max,
+// Min and Prod (not for the others: ReduceSumSquare squares, for instance).
+std::vector<int64_t> AxesFromDims(const GraphInfo& graph, const hetrun_node& node, bool* noop,
+                                  std::string* why) {
+  const std::vector<int64_t>& x = graph.value(node.inputs[0]).dims;
+  const std::vector<int64_t>& y = graph.value(node.outputs[0]).dims;
+  const std::string op = node.op_type;
+  std::vector<int64_t> axes;
+  if (op != "ReduceSum" && op != "ReduceMean" && op != "ReduceMax" && op != "ReduceMin" &&
+      op != "ReduceProd") {
+    return *why = "axes fed at run time are only supported for Sum/Mean/Max/Min/Prod", axes;
+  }
+  if (plugin::AttrInt(node, "keepdims", 1) == 0) {
+    if (!y.empty()) return *why = "axes fed at run time need keepdims (or a scalar result)", axes;
+    for (int64_t d = 0; d < static_cast<int64_t>(x.size()); ++d) axes.push_back(d);
+    return axes;
+  }
+  if (y.size() != x.size()) return *why = "output rank differs from the input's", axes;
+  for (size_t d = 0; d < x.size(); ++d) {
+    if (y[d] != x[d] && y[d] != 1) return *why = "output dims are not a reduction's", axes;
+    if (y[d] != x[d]) axes.push_back(static_cast<int64_t>(d));
+  }
+  *noop = axes.empty();
+  return axes;
+}
+
 // The reduced axes (sorted, normalised), or sets `why`. An empty result with `*noop` means the
 // node copies its input.
 std::vector<int64_t> ReducedAxes(const GraphInfo& graph, const hetrun_node& node, bool* noop,
@@ -35,6 +62,7 @@ std::vector<int64_t> ReducedAxes(const GraphInfo& graph, const hetrun_node& node
       node.opset >= 18 || (node.opset >= 13 && std::string(node.op_type) == "ReduceSum");
   if (node.num_inputs > 1 && node.inputs[1] >= 0) {
     const ValueInfo& a = graph.value(node.inputs[1]);
+    if (!a.constant && a.dtype == HETRUN_DTYPE_INT64) return AxesFromDims(graph, node, noop, why);
     if (!a.constant || a.dtype != HETRUN_DTYPE_INT64 || a.rank > 1 ||
         a.data_bytes < a.elements() * sizeof(int64_t)) {
       return *why = "axes must be a 1-D int64 constant", axes;

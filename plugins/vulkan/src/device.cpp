@@ -20,9 +20,15 @@ void Device::Create() {
   queue.queueFamilyIndex = physical_.queue_family;
   queue.queueCount = 1;
   queue.pQueuePriorities = &priority;
+  VkPhysicalDeviceFeatures supported{};
+  vkGetPhysicalDeviceFeatures(physical_.handle, &supported);
+  VkPhysicalDeviceFeatures enabled{};
+  enabled.shaderInt64 = supported.shaderInt64;
+  shader_int64_ = supported.shaderInt64 == VK_TRUE;
   VkDeviceCreateInfo create{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
   create.queueCreateInfoCount = 1;
   create.pQueueCreateInfos = &queue;
+  create.pEnabledFeatures = &enabled;
   VkCheck(vkCreateDevice(physical_.handle, &create, nullptr, &device_), "vkCreateDevice");
   vkGetDeviceQueue(device_, physical_.queue_family, 0, &queue_handle_);
   VkCommandPoolCreateInfo pool{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};

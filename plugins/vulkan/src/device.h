@@ -28,6 +28,8 @@ class Device : public std::enable_shared_from_this<Device> {
   VkDevice handle() const { return device_; }
   const PhysicalDevice& physical() const { return physical_; }
   const VkPhysicalDeviceLimits& limits() const { return physical_.properties.limits; }
+  // shaderInt64, enabled when the device has it: int64 tensors need it.
+  bool shader_int64() const { return shader_int64_; }
   VkPipelineCache pipeline_cache() const;
 
   // Memory type index with `required` flags (preferring `preferred` too) among `type_bits`;
@@ -58,6 +60,7 @@ class Device : public std::enable_shared_from_this<Device> {
   std::mutex pool_mutex_;  // guards the command pool and the queue (externally synchronised)
   VkCommandPool pool_ = VK_NULL_HANDLE;
   bool unified_memory_ = false;
+  bool shader_int64_ = false;
   std::atomic<bool> lost_{false};
   std::unique_ptr<PipelineCache> cache_;
   SubmissionQueue queue_;  // last: its thread stops (Close) before the rest goes

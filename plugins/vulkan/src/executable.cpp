@@ -19,6 +19,7 @@ Limits DeviceLimits(const Device& device) {
   Limits limits;
   limits.max_buffer_bytes = device.limits().maxStorageBufferRange;
   for (int d = 0; d < 3; ++d) limits.max_groups[d] = device.limits().maxComputeWorkGroupCount[d];
+  limits.int64 = device.shader_int64();
   return limits;
 }
 
@@ -41,9 +42,10 @@ std::shared_ptr<Executable> Executable::Compile(std::shared_ptr<Device> device,
                             exe->plan_.root[v]) == exe->plan_.inputs.end())) {
       ThrowInvalid("part output '" + value.name + "' is not produced by the part");
     }
-    if (!value.static_shape() || value.dtype != HETRUN_DTYPE_FLOAT32) {
-      throw plugin::Error(HETRUN_STATUS_UNIMPLEMENTED,
-                          "part output '" + value.name + "' is not float32 of static shape");
+    if (!value.static_shape() || !IsDeviceDType(value.dtype)) {
+      throw plugin::Error(
+          HETRUN_STATUS_UNIMPLEMENTED,
+          "part output '" + value.name + "' is not float32, int32, int64 or bool of static shape");
     }
   }
   const Plan& plan = exe->plan_;
@@ -242,7 +244,12 @@ std::vector<std::shared_ptr<Buffer>> Executable::Run(const RunArgs& args) const 
       if (!b.buffer) throw plugin::Error(HETRUN_STATUS_INTERNAL, kernel.what + ": unbound tensor");
       // The whole buffer is bound, the tensor's place in it is a push constant: no alignment rule.
       infos[j] = {b.buffer->handle(), 0, VK_WHOLE_SIZE};
-      offsets[k].push_back(static_cast<uint32_t>(b.offset / sizeof(float)));
+      // In the kernel's units: 4 bytes unless it says otherwise (bytes for bool).
+      const ValueInfo& value = plan_.values[static_cast<size_t>(kernel.bindings[j])];
+      const uint32_t unit = j < kernel.offset_units.size()     ? kernel.offset_units[j]
+                            : value.dtype == HETRUN_DTYPE_BOOL ? 1u
+                                                               : 4u;
+      offsets[k].push_back(static_cast<uint32_t>(b.offset / unit));
       writes[j] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
       writes[j].dstSet = sets[k];
       writes[j].dstBinding = static_cast<uint32_t>(j);

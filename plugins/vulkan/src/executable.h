@@ -51,6 +51,9 @@ class Executable {
   const std::shared_ptr<Device>& device() const { return device_; }
   const Plan& plan() const { return plan_; }
   // Output j's dims, for filling in plugin-allocated output entries.
+  hetrun_dtype_t output_dtype(size_t j) const {
+    return plan_.values[static_cast<size_t>(plan_.outputs[j])].dtype;
+  }
   const std::vector<int64_t>& output_dims(size_t j) const {
     return plan_.values[static_cast<size_t>(plan_.outputs[j])].dims;
   }

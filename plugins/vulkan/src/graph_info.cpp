@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "codegen.h"
+#include "constant_folding.h"
 #include "errors.h"
 
 namespace hetrun::vulkan {
@@ -69,6 +70,114 @@ GraphInfo::GraphInfo(const hetrun_graph_view& view) : view_(view) {
     }
     for (uint32_t o = 0; o < node.num_outputs; ++o) check(node.outputs[o], "output");
   }
+  FoldConstants();
+}
+
+void GraphInfo::FoldConstants() {
+  folded_nodes_.assign(view_.num_nodes, false);
+  for (uint32_t k = 0; k < view_.num_nodes; ++k) {
+    InferDims(k);
+    FoldedValue result;
+    if (!FoldNode(*this, k, &result)) continue;
+    ValueInfo& out = values_[static_cast<size_t>(view_.nodes[k].outputs[0])];
+    auto bytes =
+        std::make_shared<std::vector<uint8_t>>(result.values.size() * plugin::DTypeSize(out.dtype));
+    for (size_t i = 0; i < result.values.size(); ++i) {
+      if (out.dtype == HETRUN_DTYPE_INT64) {
+        std::memcpy(bytes->data() + i * 8, &result.values[i], 8);
+      } else {  // int32: wraps, as Cast does
+        const auto x = static_cast<int32_t>(result.values[i]);
+        std::memcpy(bytes->data() + i * 4, &x, 4);
+      }
+    }
+    out.rank = static_cast<int32_t>(result.dims.size());
+    out.dims = result.dims;
+    out.constant = true;
+    out.data = bytes->data();
+    out.data_bytes = bytes->size();
+    out.folded = std::move(bytes);
+    folded_nodes_[k] = true;
+  }
+}
+
+void GraphInfo::InferDims(uint32_t k) {
+  const hetrun_node& node = view_.nodes[k];
+  if (node.num_outputs < 1 || node.outputs[0] < 0 || node.num_inputs < 1 || node.inputs[0] < 0) {
+    return;
+  }
+  ValueInfo& out = values_[static_cast<size_t>(node.outputs[0])];
+  const ValueInfo& in = values_[static_cast<size_t>(node.inputs[0])];
+  if (out.static_shape() || !in.static_shape()) return;
+  const std::string op = node.op_type;
+  std::vector<int64_t> dims;
+  if (op == "Reshape" && node.num_inputs == 2 && node.inputs[1] >= 0) {
+    const ValueInfo& shape = values_[static_cast<size_t>(node.inputs[1])];
+    if (!shape.constant || shape.dtype != HETRUN_DTYPE_INT64 || !shape.static_shape() ||
+        shape.data_bytes < shape.elements() * 8) {
+      return;
+    }
+    const auto* p = static_cast<const int64_t*>(shape.data);
+    dims.assign(p, p + shape.elements());
+    const bool allow_zero = plugin::AttrInt(node, "allowzero", 0) != 0;
+    int64_t known = 1, infer = -1;
+    for (size_t d = 0; d < dims.size(); ++d) {
+      if (dims[d] == 0 && !allow_zero) {
+        if (d >= in.dims.size()) return;
+        dims[d] = in.dims[d];
+      }
+      if (dims[d] == -1) {
+        if (infer >= 0) return;
+        infer = static_cast<int64_t>(d);
+      } else if (dims[d] < 0) {
+        return;
+      } else {
+        known *= dims[d];
+      }
+    }
+    const auto total = static_cast<int64_t>(in.elements());
+    if (infer >= 0) {
+      if (known == 0 || total % known != 0) return;
+      dims[static_cast<size_t>(infer)] = total / known;
+    }
+  } else if (op == "Identity" || op == "Softmax" || op == "LogSoftmax" || op == "Cast" ||
+             op == "Dropout") {
+    dims = in.dims;
+  } else if (IsElementwiseOp(op)) {  // the inputs' broadcast
+    dims = in.dims;
+    for (uint32_t i = 1; i < node.num_inputs; ++i) {
+      if (node.inputs[i] < 0) continue;
+      const ValueInfo& other = values_[static_cast<size_t>(node.inputs[i])];
+      if (!other.static_shape() || !BroadcastShapes(dims, other.dims, &dims)) return;
+    }
+  } else if ((op == "MatMul" || op == "Gemm") && node.num_inputs >= 2 && node.inputs[1] >= 0) {
+    std::vector<int64_t> a = in.dims, b = values_[static_cast<size_t>(node.inputs[1])].dims;
+    if (!values_[static_cast<size_t>(node.inputs[1])].static_shape() || a.empty() || b.empty()) {
+      return;
+    }
+    if (op == "Gemm") {
+      if (a.size() != 2 || b.size() != 2) return;
+      const int64_t m = plugin::AttrInt(node, "transA", 0) ? a[1] : a[0];
+      const int64_t n = plugin::AttrInt(node, "transB", 0) ? b[0] : b[1];
+      dims = {m, n};
+    } else {
+      const bool a1 = a.size() == 1, b1 = b.size() == 1;
+      if (a1) a.insert(a.begin(), 1);
+      if (b1) b.push_back(1);
+      const std::vector<int64_t> batch_a(a.begin(), a.end() - 2), batch_b(b.begin(), b.end() - 2);
+      if (!BroadcastShapes(batch_a, batch_b, &dims)) return;
+      if (!a1) dims.push_back(a[a.size() - 2]);
+      if (!b1) dims.push_back(b.back());
+    }
+  } else {
+    return;
+  }
+  if (out.rank >= 0) {  // the dims the graph knows must agree
+    if (out.rank != static_cast<int32_t>(dims.size())) return;
+    for (size_t d = 0; d < dims.size(); ++d)
+      if (out.dims[d] >= 0 && out.dims[d] != dims[d]) return;
+  }
+  out.rank = static_cast<int32_t>(dims.size());
+  out.dims = std::move(dims);
 }
 
 std::string GraphInfo::Describe(uint32_t k) const {
@@ -128,11 +237,7 @@ std::string CheckView(const GraphInfo& graph, const hetrun_node& node) {
     if (node.opset < 7) return "opset < 7 (is_test) is not supported";
     return node.num_inputs > 2 && node.inputs[2] >= 0 ? "training_mode is not supported" : "";
   }
-  for (uint32_t i = 1; i < node.num_inputs; ++i) {
-    if (node.inputs[i] >= 0 && !graph.value(node.inputs[i]).constant) {
-      return "shape/axes input '" + graph.value(node.inputs[i]).name + "' is not a constant";
-    }
-  }
+  // A shape/axes input fed at run time is never read: the static output dims are the view's.
   return "";
 }
 
@@ -141,15 +246,21 @@ std::string CheckView(const GraphInfo& graph, const hetrun_node& node) {
 std::string CheckNodeSupported(const GraphInfo& graph, uint32_t k, const Limits& limits) {
   const hetrun_node& node = graph.node(k);
   const std::string op = node.op_type;
+  if (graph.folded(k)) return "";
   if (node.domain && *node.domain && std::strcmp(node.domain, "ai.onnx") != 0) {
     return "op " + op + " of domain '" + node.domain + "' is not supported";
   }
   const bool known = IsElementwiseOp(op) || IsViewOp(op) || op == "MatMul" || op == "Gemm" ||
                      op == "Softmax" || op == "LogSoftmax" || op == "Hardmax" ||
-                     IsTransposeOp(op) || IsWindowOp(op) || IsReduceOp(op) || IsMovementOp(op);
+                     IsTransposeOp(op) || IsWindowOp(op) || IsReduceOp(op) || IsMovementOp(op) ||
+                     IsArgOp(op) || IsLossOp(op) || IsFillOp(op) || op == "Resize" ||
+                     op == "ConvTranspose";
   if (!known) return "op " + op + " is not supported yet";
   // LayerNormalization may also write its Mean and InvStdDev; Split has one output per piece.
-  const uint32_t max_outputs = op == "LayerNormalization" ? 3 : (op == "Split" ? 64 : 1);
+  const uint32_t max_outputs = op == "LayerNormalization"        ? 3
+                               : op == "Split"                   ? 64
+                               : op == "SoftmaxCrossEntropyLoss" ? 2
+                                                                 : 1;
   if (node.num_outputs < 1 || node.num_outputs > max_outputs || node.outputs[0] < 0) {
     return op + " with " + std::to_string(node.num_outputs) + " outputs is not supported";
   }
@@ -164,14 +275,26 @@ std::string CheckNodeSupported(const GraphInfo& graph, uint32_t k, const Limits&
       return "";
     }
     if (shape_slot) {
-      if (value.dtype != HETRUN_DTYPE_INT64 || !value.constant) {
+      // A reduction's axes may be fed: the static dims tell them (codegen_reduce.cpp); so may a
+      // view's shape or axes (the output dims are static, and the data does not move).
+      const bool fed_axes = (IsReduceOp(op) || IsViewOp(op)) && value.static_shape();
+      if (value.dtype != HETRUN_DTYPE_INT64 || (!value.constant && !fed_axes)) {
         return "shape input '" + value.name + "' must be an int64 constant";
       }
       return "";
     }
     if (value.dtype != HETRUN_DTYPE_FLOAT32) {
-      return std::string(plugin::DTypeName(value.dtype)) + " is not supported ('" + value.name +
-             "'; only float32 for now)";
+      // Elementwise ops, views, ArgMax/ArgMin and data movement also take int32/int64/bool.
+      const bool typed = IsElementwiseOp(op) || IsViewOp(op) || IsArgOp(op) || IsLossOp(op) ||
+                         IsFillOp(op) || op == "Resize" ||
+                         (IsTypedMovement(op) && value.dtype != HETRUN_DTYPE_BOOL);
+      if (!typed || !IsDeviceDType(value.dtype)) {
+        return std::string(plugin::DTypeName(value.dtype)) + " is not supported ('" + value.name +
+               "'; " + (typed ? "float32, int32, int64 and bool" : "only float32") + " here)";
+      }
+      if (value.dtype == HETRUN_DTYPE_INT64 && !limits.int64 && !IsViewOp(op)) {
+        return "int64 tensor '" + value.name + "' needs the device's shaderInt64 feature";
+      }
     }
     if (!value.static_shape()) return "dims of '" + value.name + "' unknown before run time";
     if (value.elements() == 0) return "empty tensor '" + value.name + "' not supported yet";
@@ -208,6 +331,19 @@ std::string CheckNodeSupported(const GraphInfo& graph, uint32_t k, const Limits&
     reason = CheckReduceOrNorm(graph, node);
   } else if (IsMovementOp(op)) {
     reason = CheckMovement(graph, node);
+  } else if (IsArgOp(op)) {
+    reason = CheckArg(graph, node);
+  } else if (IsLossOp(op)) {
+    reason = CheckLoss(graph, node);
+  } else if (IsFillOp(op)) {
+    // Trilu and OneHot compute with int64 registers.
+    reason = !limits.int64 && (op == "Trilu" || op == "OneHot")
+                 ? "needs the device's shaderInt64 feature"
+                 : CheckFill(graph, node);
+  } else if (op == "Resize") {
+    reason = CheckResize(graph, node);
+  } else if (op == "ConvTranspose") {
+    reason = CheckConvTranspose(graph, node);
   } else {
     reason = CheckSoftmax(graph, node);
   }

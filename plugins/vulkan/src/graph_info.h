@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@ namespace hetrun::vulkan {
 struct Limits {
   uint64_t max_buffer_bytes = uint64_t{128} << 20;  // maxStorageBufferRange
   uint32_t max_groups[3] = {65535, 65535, 65535};   // maxComputeWorkGroupCount
+  bool int64 = true;                                // shaderInt64: int64 tensors in kernels
 };
 
 struct ValueInfo {
@@ -26,6 +28,8 @@ struct ValueInfo {
   uint64_t data_bytes = 0;
   std::vector<uint32_t> readers;  // nodes reading it (once per input slot)
   bool part_output = false;
+  // The bytes `data` points at when the plugin computed the value itself (constant folding).
+  std::shared_ptr<const std::vector<uint8_t>> folded;
 
   bool static_shape() const;
   uint64_t elements() const;  // product of dims (1 for rank 0); call only when static_shape()
@@ -43,12 +47,20 @@ class GraphInfo {
   size_t num_values() const { return values_.size(); }
   // "node 'x' (Add)".
   std::string Describe(uint32_t k) const;
+  // True when node `k` was evaluated at compile time (constant_folding.h): it needs no kernel.
+  bool folded(uint32_t k) const { return folded_nodes_[k]; }
   // A float32 constant of exactly one element, or nullptr.
   const float* ScalarConstant(int32_t v) const;
 
  private:
   const hetrun_graph_view& view_;
   std::vector<ValueInfo> values_;
+  std::vector<bool> folded_nodes_;
+
+  void FoldConstants();
+  // Fills in the dims of output `k` the graph left unknown where they follow from static inputs
+  // (Reshape with a constant shape, ops whose output has their input's dims).
+  void InferDims(uint32_t k);
 };
 
 // Multidirectional (numpy) broadcast of `a` and `b`; false when they do not broadcast.

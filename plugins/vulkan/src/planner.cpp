@@ -46,6 +46,7 @@ Plan BuildPlan(const GraphInfo& graph, const Limits& limits, uint32_t max_bindin
     const std::string reason = CheckNodeSupported(graph, k, limits);
     if (!reason.empty())
       throw plugin::Error(HETRUN_STATUS_UNIMPLEMENTED, graph.Describe(k) + ": " + reason);
+    if (graph.folded(k)) continue;  // its output is a constant now
     const hetrun_node& node = graph.node(k);
     const std::string op = node.op_type;
     const int32_t out = node.outputs[0];
@@ -108,12 +109,24 @@ Plan BuildPlan(const GraphInfo& graph, const Limits& limits, uint32_t max_bindin
         plan.kernels.push_back(GenerateMatMul(graph, step.node, limits));
       } else if (IsTransposeOp(op)) {
         plan.kernels.push_back(GenerateTranspose(graph, step.node, limits));
+        RetypeMovement(graph.value(graph.node(step.node).outputs[0]).dtype, &plan.kernels.back());
       } else if (IsWindowOp(op)) {
         plan.kernels.push_back(GenerateWindow(graph, step.node, limits));
       } else if (IsReduceOp(op)) {
         plan.kernels.push_back(GenerateReduceOrNorm(graph, step.node, limits));
       } else if (IsMovementOp(op)) {
         plan.kernels.push_back(GenerateMovement(graph, step.node, limits));
+        RetypeMovement(graph.value(graph.node(step.node).outputs[0]).dtype, &plan.kernels.back());
+      } else if (IsArgOp(op)) {
+        plan.kernels.push_back(GenerateArg(graph, step.node, limits));
+      } else if (IsLossOp(op)) {
+        plan.kernels.push_back(GenerateLoss(graph, step.node, limits));
+      } else if (IsFillOp(op)) {
+        plan.kernels.push_back(GenerateFill(graph, step.node, limits));
+      } else if (op == "Resize") {
+        plan.kernels.push_back(GenerateResize(graph, step.node, limits));
+      } else if (op == "ConvTranspose") {
+        plan.kernels.push_back(GenerateConvTranspose(graph, step.node, limits));
       } else {
         plan.kernels.push_back(GenerateSoftmax(graph, step.node, limits));
       }

@@ -241,7 +241,7 @@ void RunQueued(const Executable& exe, const Executable::RunArgs& args,
       hetrun_tensor_arg& entry = outputs[j];
       const std::vector<int64_t>& dims = exe.output_dims(j);
       entry.offset = 0;
-      entry.dtype = HETRUN_DTYPE_FLOAT32;
+      entry.dtype = exe.output_dtype(j);
       entry.rank = static_cast<uint32_t>(dims.size());
       std::copy(dims.begin(), dims.end(), entry.dims);
       entry.buffer = handle.release();

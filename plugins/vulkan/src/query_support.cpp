@@ -37,6 +37,7 @@ bool IsTranscendental(const std::string& op) {
 double CostUs(const GraphInfo& graph, uint32_t k, const hetrun_device_info& info) {
   const hetrun_node& node = graph.node(k);
   const std::string op = node.op_type;
+  if (graph.folded(k)) return 0.1;  // evaluated at compile time
   if (op == "Reshape" || op == "Flatten" || op == "Squeeze" || op == "Unsqueeze" ||
       op == "Identity" || op == "Dropout") {
     return 0.5;

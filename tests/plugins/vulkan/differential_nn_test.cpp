@@ -1,6 +1,7 @@
 // Differential tests of the second slice's ops against the cpu plugin, on random shapes and
-// attributes: Conv, pooling, Batch/Instance/LayerNormalization, reductions, Concat, Slice, Split,
-// Gather, GatherElements, Hardmax and Dropout.
+// attributes: Conv, ConvTranspose, pooling, Batch/Instance/LayerNormalization, reductions, Concat,
+// Slice, Split, Gather, GatherElements, Hardmax and Dropout.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,33 @@ TEST_F(DifferentialNn, ConvGroupsStridesPadsDilations) {
     if (round % 2) g.Ints("kernel_shape", kernel);
     g.Inputs({"x"}).Outputs({"y"});
     ExpectSame(g, {Random(x, -1, 1)}, 1e-4, 1e-4, "Conv " + std::to_string(round));
+  }
+}
+
+TEST_F(DifferentialNn, ConvTransposeGroupsStridesPadsOutputPadding) {
+  for (int round = 0; round < 10; ++round) {
+    const size_t spatial = round % 5 == 4 ? 1 : 2;
+    const int64_t group = round % 3 == 0 ? 2 : 1, c = group * Int(1, 2), mg = Int(1, 3);
+    Dims x{Int(1, 2), c}, w{c, mg}, y{x[0], mg * group}, strides, dilations, pads(2 * spatial),
+        out_pad;
+    for (size_t d = 0; d < spatial; ++d) {
+      const int64_t k = Int(1, 3), s = Int(1, 3), dil = round % 4 == 1 ? 2 : 1;
+      strides.push_back(s);
+      dilations.push_back(dil);
+      out_pad.push_back(Int(0, std::min(s, dil) - 1));  // must be below stride and dilation
+      pads[d] = Int(0, k - 1);
+      pads[d + spatial] = Int(0, k - 1);
+      x.push_back(Int(1, 5));
+      w.push_back(k);
+      y.push_back(s * (x.back() - 1) + out_pad[d] + (k - 1) * dil + 1 - pads[d] -
+                  pads[d + spatial]);
+    }
+    Graph g;
+    g.Value("x", x).Constant("w", w, Random(w, -1, 1)).Constant("b", {y[1]}, Random({y[1]}, -1, 1));
+    g.Value("y", y).Node("ConvTranspose", {"x", "w", "b"}, {"y"}).Int("group", group);
+    g.Ints("strides", strides).Ints("dilations", dilations).Ints("pads", pads);
+    g.Ints("output_padding", out_pad).Inputs({"x"}).Outputs({"y"});
+    ExpectSame(g, {Random(x, -1, 1)}, 1e-4, 1e-4, "ConvTranspose " + std::to_string(round));
   }
 }
 

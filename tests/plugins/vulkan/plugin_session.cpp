@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
 
@@ -108,6 +109,49 @@ Status Session::Compile(const hetrun_graph_view* part, hetrun_executable_t* out)
   return status;
 }
 
+namespace {
+
+size_t ElementSize(hetrun_dtype_t dtype) {
+  return dtype == HETRUN_DTYPE_INT64 ? 8 : dtype == HETRUN_DTYPE_BOOL ? 1 : 4;
+}
+
+std::vector<uint8_t> ToBytes(const std::vector<float>& values, hetrun_dtype_t dtype) {
+  std::vector<uint8_t> bytes(values.size() * ElementSize(dtype));
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (dtype == HETRUN_DTYPE_INT64) {
+      const auto x = static_cast<int64_t>(values[i]);
+      std::memcpy(&bytes[i * 8], &x, 8);
+    } else if (dtype == HETRUN_DTYPE_INT32) {
+      const auto x = static_cast<int32_t>(values[i]);
+      std::memcpy(&bytes[i * 4], &x, 4);
+    } else {
+      bytes[i] = values[i] != 0 ? 1 : 0;
+    }
+  }
+  return bytes;
+}
+
+std::vector<float> FromBytes(const std::vector<uint8_t>& bytes, hetrun_dtype_t dtype) {
+  const size_t size = ElementSize(dtype);
+  std::vector<float> values(bytes.size() / size);
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (dtype == HETRUN_DTYPE_INT64) {
+      int64_t x;
+      std::memcpy(&x, &bytes[i * 8], 8);
+      values[i] = static_cast<float>(x);
+    } else if (dtype == HETRUN_DTYPE_INT32) {
+      int32_t x;
+      std::memcpy(&x, &bytes[i * 4], 4);
+      values[i] = static_cast<float>(x);
+    } else {
+      values[i] = bytes[i];  // bool: 0 or 1 (anything else would show)
+    }
+  }
+  return values;
+}
+
+}  // namespace
+
 Status Session::RunGraph(const hetrun_graph_view* part,
                          const std::vector<std::vector<float>>& inputs,
                          std::vector<std::vector<float>>* outputs,
@@ -119,13 +163,13 @@ Status Session::RunGraph(const hetrun_graph_view* part,
   for (uint32_t i = 0; i < part->num_inputs; ++i) {
     const hetrun_value& value = part->values[part->inputs[i]];
     const std::vector<int64_t> dims(value.dims, value.dims + value.rank);
-    if (value.dtype == HETRUN_DTYPE_INT64) {  // indices: the floats are whole numbers
-      std::vector<int64_t> ints(inputs.at(i).begin(), inputs.at(i).end());
-      hetrun_buffer_t buffer = Allocate(ints.size() * sizeof(int64_t));
-      Status status(p_->buffer_write(dev_, buffer, 0, ints.data(), ints.size() * sizeof(int64_t)));
+    if (value.dtype != HETRUN_DTYPE_FLOAT32) {  // the floats are whole numbers
+      const std::vector<uint8_t> bytes = ToBytes(inputs.at(i), value.dtype);
+      hetrun_buffer_t buffer = Allocate(std::max<size_t>(bytes.size(), 1));
+      Status status(p_->buffer_write(dev_, buffer, 0, bytes.data(), bytes.size()));
       if (!status.ok()) return status;
       in_args.push_back(TensorArg(buffer, dims));
-      in_args.back().dtype = HETRUN_DTYPE_INT64;
+      in_args.back().dtype = value.dtype;
       continue;
     }
     in_args.push_back(TensorArg(Upload(inputs.at(i)), dims));
@@ -145,7 +189,14 @@ Status Session::RunGraph(const hetrun_graph_view* part,
     buffers_.push_back(out.buffer);
     size_t count = 1;
     for (uint32_t d = 0; d < out.rank; ++d) count *= static_cast<size_t>(out.dims[d]);
-    outputs->push_back(Download(out.buffer, count));
+    if (out.dtype == HETRUN_DTYPE_FLOAT32) {
+      outputs->push_back(Download(out.buffer, count));
+    } else {
+      std::vector<uint8_t> bytes(count * ElementSize(out.dtype));
+      Status status(p_->buffer_read(dev_, out.buffer, out.offset, bytes.data(), bytes.size()));
+      if (!status.ok()) return status;
+      outputs->push_back(FromBytes(bytes, out.dtype));
+    }
     if (output_dims) output_dims->emplace_back(out.dims, out.dims + out.rank);
   }
   return Status();

@@ -75,7 +75,8 @@ class Session {
   Status Compile(const hetrun_graph_view* part, hetrun_executable_t* out);
   // Compiles and runs `part` with `inputs` (in part input order, dims from the view), every
   // output allocated by the plugin; fills `outputs` (values) and `output_dims`.
-  // Inputs of an int64 value are given as whole floats and uploaded as int64.
+  // Inputs of int32/int64/bool values are given as whole floats and uploaded in their dtype;
+  // such outputs come back converted to floats the same way.
   Status RunGraph(const hetrun_graph_view* part, const std::vector<std::vector<float>>& inputs,
                   std::vector<std::vector<float>>* outputs,
                   std::vector<std::vector<int64_t>>* output_dims = nullptr);
