@@ -10,7 +10,6 @@ Result<DeviceName> DeviceName::Parse(const std::string& text) {
   DeviceName name;
   size_t colon = text.find(':');
   name.plugin = text.substr(0, colon);
-  if (name.plugin == "npu") name.plugin = "opencl";  // the NPU profile lives in the OpenCL plugin
   if (name.plugin.empty())
     return InvalidArgument("empty device name in --devices (expected e.g. cpu,vulkan:1)");
   for (char c : name.plugin)
