@@ -69,27 +69,27 @@ std::vector<DeviceMemory> PlanDeviceMemory(const PartitionRequest& request, cons
     const bool produced = value.producer >= 0;
     if (!produced && edges.consumers[v].empty()) continue;
     std::fill(resident.begin(), resident.end(), false);
+    // Inside a part the plugin plans memory itself and may keep every value until the part ends
+    // (the OpenCL plugin does), so a value lives to the end of the last part on the device that
+    // produces or reads it: an upper bound whatever the plugin does, exact between parts.
     if (produced) {
-      // It stays until its producing part ends when it leaves the device (a graph output, or a
-      // reader elsewhere: copies out happen after the part), else until its last reader here.
       const int d = plan.node_device[value.producer];
-      bool leaves = edges.is_graph_output[v] || edges.consumers[v].empty();
-      for (core::NodeId consumer : edges.consumers[v]) leaves |= plan.node_device[consumer] != d;
       resident[d] = true;
       first[d] = position[value.producer];
-      last[d] = leaves ? part_last[part_of[value.producer]] : position[value.producer];
+      last[d] = part_last[part_of[value.producer]];
     }
     for (core::NodeId consumer : edges.consumers[v]) {
       const int d = plan.node_device[consumer];
       const size_t arrive = part_first[part_of[consumer]];
+      const size_t until = part_last[part_of[consumer]];
       if (!resident[d]) {
         resident[d] = true;
         first[d] = arrive;
-        last[d] = position[consumer];
+        last[d] = until;
         continue;
       }
       if (!produced || d != plan.node_device[value.producer]) first[d] = std::min(first[d], arrive);
-      last[d] = std::max(last[d], position[consumer]);
+      last[d] = std::max(last[d], until);
     }
     const auto bytes = static_cast<int64_t>(EstimatedBytes(value));
     for (size_t d = 0; d < num_devices; ++d) {

@@ -11,8 +11,9 @@
 namespace hetrun::partitioner {
 
 // A value is resident on a device from the moment it is produced there (or the start of the first
-// part there that reads it) until the last node there that reads it has run; a value that leaves
-// its producer's device (graph output, reader elsewhere) stays until its producing part ends. Dims
+// part there that reads it) until the end of the last part there that produces or reads it: the
+// runtime frees values between parts, while inside a part the plugin may hold every value until
+// the part ends. Dims
 // not known before run time count as 1, as in the cost model.
 std::vector<DeviceMemory> PlanDeviceMemory(const PartitionRequest& request, const GraphEdges& edges,
                                            const Plan& plan);
