@@ -29,3 +29,9 @@ configure_file(${CMAKE_CURRENT_LIST_DIR}/hetrun-plugin.pc.in
   ${CMAKE_BINARY_DIR}/packaging/hetrun-plugin.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/packaging/hetrun-plugin.pc
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+# hetrun.pc for applications (-lhetrun): only when libhetrun.so is built (it needs PIC).
+if(TARGET hetrun_c_api)
+  configure_file(${CMAKE_CURRENT_LIST_DIR}/hetrun.pc.in ${CMAKE_BINARY_DIR}/packaging/hetrun.pc @ONLY)
+  install(FILES ${CMAKE_BINARY_DIR}/packaging/hetrun.pc
+    DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT api)
+endif()

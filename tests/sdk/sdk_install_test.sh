@@ -22,7 +22,7 @@ install)
          "plugin only" >&2
     grep -m3 -A2 "CMake Error" "$work/install.log" >&2 || true
     cmake -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_INSTALL_LOCAL_ONLY=ON -P "$build/cmake_install.cmake" >/dev/null
-    for dir in plugin_api tools/hetrun plugins/cpu; do
+    for dir in plugin_api tools/hetrun plugins/cpu api; do
       cmake -DCMAKE_INSTALL_PREFIX="$prefix" -P "$build/$dir/cmake_install.cmake" >/dev/null
     done
   fi
