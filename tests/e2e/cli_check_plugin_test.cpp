@@ -137,6 +137,27 @@ TEST(CliCheckPlugin, VulkanWithoutADriverSkipsEverythingWithTheReason) {
 }
 #endif
 
+#ifdef HETRUN_HAVE_OPENCL
+// The OpenCL plugin and its NPU profile on PoCL: every claimed case matches the CPU plugin, float16
+// included (computed in float, stored as half). The NPU profile's ops only: PoCL compiles each new
+// kernel in about 0.6 s, and the conformance runs cover the rest.
+TEST(CliCheckPlugin, OpenclAndNpuPluginsPassOnPocl) {
+  const std::string env = "POCL_CACHE_DIR=" + std::string(HETRUN_BINARY_DIR) + "/pocl-cache";
+  const std::string ops =
+      " --filter '^(Conv|ConvTranspose|Gemm|MatMul|MaxPool|AveragePool|GlobalAveragePool|Add|Mul|"
+      "Relu|Clip|HardSwish|Concat|Reshape)$'";
+  for (const char* name : {"opencl", "npu"}) {
+    Command r = CheckPlugin(name + ops, env);
+    ASSERT_EQ(r.exit_code, 0) << name << "\n" << r.out << r.err;
+    const Summary s = LastLine(r.out);
+    EXPECT_GT(s.passed, 100) << r.out;
+    EXPECT_EQ(s.failed, 0) << r.out;
+    EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\nConv +float16,float32 +\d+ +0\b)")))
+        << r.out;
+  }
+}
+#endif
+
 TEST(CliCheckPlugin, AFailingExecutableFailsNamingTheOp) {
   // testdev's first compiled executable fails every run: the first case it claims must fail.
   Command r = CheckPlugin(kTestPlugins + "testdev", "HETRUN_TESTDEV_FAIL_EXECUTABLE=0");

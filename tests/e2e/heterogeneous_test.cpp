@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <set>
 
 #include "e2e_support.h"
 #include "hetrun/core/tensor_compare.h"
+#include "hetrun/partitioner/plan_format.h"
 #include "hetrun/runtime/session.h"
 
 namespace hetrun::test {
@@ -233,6 +235,61 @@ INSTANTIATE_TEST_SUITE_P(
         FaultCase{"hang", StatusCode::kTimeout, "did not finish within 300 ms"},
         FaultCase{"nan", StatusCode::kInternal, "has NaN or Inf although every input is finite"}),
     [](const auto& param_info) { return std::string(param_info.param.fault); });
+
+#if defined(HETRUN_HAVE_VULKAN) && defined(HETRUN_HAVE_OPENCL)
+// Three vendors' plugins in one plan: the NPU profile (OpenCL on PoCL), Vulkan (lavapipe) and the
+// CPU, on a real model, with outputs equal to ONNX Runtime's. By cost alone this machine's Vulkan
+// (a CPU implementation) never wins a node, so the plan is by priority with Softmax pinned to the
+// CPU: the npu takes what its profile allows, vulkan the rest but Softmax.
+TEST(ThreeVendors, NpuVulkanAndCpuInOnePlanMatchOnnxRuntime) {
+  ScopedEnv vk("VK_DRIVER_FILES", "/usr/share/vulkan/icd.d/lvp_icd.x86_64.json");
+  ScopedEnv pocl("POCL_CACHE_DIR", std::string(HETRUN_BINARY_DIR) + "/pocl-cache");
+  const Loaded l = Load("ppocr_cls");
+  runtime::SessionOptions options = l.options;
+  options.devices = {"npu", "vulkan", "cpu"};
+  options.partition = partitioner::Strategy::kPriority;
+  options.pins = {{"Softmax", "cpu"}};
+  auto session = runtime::Session::Create(l.c.model, options);
+  ASSERT_TRUE(session.ok()) << session.status().message();
+  const partitioner::Plan& plan = (*session)->plan();
+  std::set<std::string> used;
+  for (const partitioner::Part& part : plan.parts) used.insert(plan.devices[part.device]);
+  EXPECT_EQ(used, (std::set<std::string>{"npu", "vulkan", "cpu"}));
+  for (size_t n = 0; n < plan.node_device.size(); ++n) {
+    if ((*session)->graph().nodes[n].op_type == "Conv") {
+      EXPECT_EQ(plan.devices[plan.node_device[n]], "npu") << (*session)->graph().nodes[n].name;
+    }
+  }
+  auto outputs = (*session)->Run(l.inputs);
+  ASSERT_TRUE(outputs.ok()) << outputs.status().message();
+  for (size_t o = 0; o < outputs->size(); ++o) {
+    Result<core::Tensor> ort = core::ReadNpy(
+        l.c.ref_dir + "/" + SanitizedFileName((*session)->outputs()[o].name) + ".npy");
+    ASSERT_TRUE(ort.ok()) << ort.status().message();
+    core::TensorComparison r = core::CompareTensors((*outputs)[o], *ort, 1e-3, 1e-4);
+    EXPECT_TRUE(r.ok) << r.message;
+  }
+}
+
+TEST(ThreeVendors, ATightNpuMemoryMovesTheWorkOffItAndSaysWhy) {
+  ScopedEnv pocl("POCL_CACHE_DIR", std::string(HETRUN_BINARY_DIR) + "/pocl-cache");
+  const Loaded l = Load("ppocr_cls");
+  runtime::SessionOptions options = l.options;
+  options.devices = {"npu", "cpu"};
+  options.plan_only = true;
+  auto roomy = runtime::Session::Create(l.c.model, options);
+  ASSERT_TRUE(roomy.ok()) << roomy.status().message();
+  EXPECT_EQ((*roomy)->plan().devices[(*roomy)->plan().parts[0].device], "npu");
+  options.device_memory = {{"npu", uint64_t{1} << 20}};
+  auto tight = runtime::Session::Create(l.c.model, options);
+  ASSERT_TRUE(tight.ok()) << tight.status().message();
+  const partitioner::Plan& plan = (*tight)->plan();
+  EXPECT_LE(plan.memory[0].peak_bytes, uint64_t{1} << 20);
+  const std::string text = partitioner::PlanExplanation((*tight)->graph(), plan);
+  EXPECT_NE(text.find("moved off npu: the plan needs"), std::string::npos) << text;
+  EXPECT_NE(text.find("over its capacity of 1.0 MB"), std::string::npos) << text;
+}
+#endif
 
 TEST(Profile, SplitRunHasSpansOnEveryDeviceAndTransfers) {
   const Loaded l = Load("tiny_cnn");
