@@ -1,8 +1,11 @@
 #include "onnx_graph_builder.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "hetrun/core/tensor.h"
 #include "onnx_tensor.h"
 
 namespace hetrun::core::detail {
@@ -45,6 +48,16 @@ Status ApplyType(const onnx::TypeProto& type, const std::string& name, Value* v)
       dim.symbol = d.dim_param();
     }
     shape.dims.push_back(std::move(dim));
+  }
+  // A declared shape whose byte size int64 cannot hold is never a real tensor; refusing it here
+  // keeps the planner's and the runtime's size arithmetic free of overflow.
+  std::vector<int64_t> known;
+  for (const Dim& dim : shape.dims)
+    if (dim.known()) known.push_back(dim.value);
+  const int64_t width = std::max<int64_t>(1, static_cast<int64_t>(DTypeSize(v->dtype)));
+  if (!CheckedElementCount(known, INT64_MAX / width).ok()) {
+    return InvalidArgument("value '" + name + "' has shape " + shape.ToString() +
+                           ", too large to hold in memory");
   }
   v->shape = std::move(shape);
   return Status::Ok();

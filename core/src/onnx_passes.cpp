@@ -287,9 +287,48 @@ Result<TensorProto> ConstantToTensor(const NodeProto& n) {
   return t;
 }
 
+// The main graph's interface and metadata. libonnx's checker refuses the same models, but its
+// messages ("Field 'type' of 'value_info' is required but missing") do not say which value.
+Status CheckModelInterface(const ModelProto& model) {
+  std::unordered_set<std::string> keys;
+  for (const onnx::StringStringEntryProto& entry : model.metadata_props()) {
+    if (!keys.insert(entry.key()).second) {
+      return InvalidArgument("metadata key '" + entry.key() + "' appears twice");
+    }
+  }
+  auto check = [](const onnx::ValueInfoProto& v, const std::string& what) -> Status {
+    const std::string label = what + " '" + v.name() + "'";
+    if (!v.has_type()) return InvalidArgument(label + " has no type");
+    if (!v.type().has_tensor_type()) return Status::Ok();
+    const onnx::TypeProto_Tensor& tensor = v.type().tensor_type();
+    if (tensor.elem_type() == TensorProto::UNDEFINED ||
+        !TensorProto::DataType_IsValid(tensor.elem_type())) {
+      return InvalidArgument(label + " has unknown element type " +
+                             std::to_string(tensor.elem_type()));
+    }
+    if (!tensor.has_shape()) {
+      return InvalidArgument(label +
+                             " has no shape (the main graph's inputs and outputs need "
+                             "at least their rank)");
+    }
+    return Status::Ok();
+  };
+  for (const onnx::ValueInfoProto& v : model.graph().input())
+    HETRUN_RETURN_IF_ERROR(check(v, "graph input"));
+  std::unordered_set<std::string> outputs;
+  for (const onnx::ValueInfoProto& v : model.graph().output()) {
+    HETRUN_RETURN_IF_ERROR(check(v, "graph output"));
+    if (!outputs.insert(v.name()).second) {
+      return InvalidArgument("graph output '" + v.name() + "' is listed twice");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status NormalizeModel(ModelProto* model) {
+  HETRUN_RETURN_IF_ERROR(CheckModelInterface(*model));
   std::unordered_set<std::string> seen;
   for (onnx::OperatorSetIdProto& op : *model->mutable_opset_import()) {
     if (op.domain() == "ai.onnx") op.set_domain("");

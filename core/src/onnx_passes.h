@@ -19,7 +19,8 @@ inline constexpr int kMaxSubgraphDepth = 32;
 
 // Folds the "ai.onnx" alias into "" (opset imports and node domains), refuses duplicate opset
 // imports, caps subgraph depth, and gives every node a name unique in its graph ("<OpType>_<index>"
-// for unnamed ones) so that every later message can name the node.
+// for unnamed ones) so that every later message can name the node. Also refuses, naming the value,
+// main-graph inputs/outputs without a type or shape, duplicate graph outputs and metadata keys.
 Status NormalizeModel(onnx::ModelProto* model);
 
 // Validates every tensor (initializers, tensor attributes, in subgraphs too; see
