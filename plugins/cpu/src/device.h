@@ -42,7 +42,11 @@ class Device {
   double peak_gflops() const { return gflops_per_thread_ * pool_.threads(); }
   // Queues work for the submission thread; throws plugin::Error(UNAVAILABLE) after Close().
   void Submit(std::function<void()> work) { queue_.Submit(std::move(work)); }
-  void Close() { queue_.Close(); }
+  // Stops running work at its next node or Loop iteration, then finishes the queue.
+  void Close() {
+    pool_.Cancel();
+    queue_.Close();
+  }
 
  private:
   double gflops_per_thread_;

@@ -56,6 +56,7 @@ class Executable::Runner {
   }
 
   void RunNode(size_t k) {
+    exe_.device_->pool().ThrowIfCancelled();
     const Node& node = exe_.nodes_[k];
     std::vector<const TensorRef*> inputs(node.inputs.size(), nullptr);
     for (size_t i = 0; i < node.inputs.size(); ++i) {

@@ -3,6 +3,8 @@
 // through an atomic counter balances uneven chunks without a per-chunk queue.
 #include "thread_pool.h"
 
+#include "hetrun/plugin.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -136,6 +138,11 @@ void ThreadPool::ParallelFor(int64_t n, int64_t grain,
     impl_->current.reset();
   }
   if (job->error) std::rethrow_exception(job->error);
+}
+
+void ThreadPool::ThrowIfCancelled() const {
+  if (cancelled())
+    throw plugin::Error(HETRUN_STATUS_CANCELLED, "cpu: the device is closing; the work was stopped");
 }
 
 }  // namespace hetrun::cpu

@@ -105,7 +105,7 @@ class LoopKernel final : public ControlFlowKernel {
   }
 
   std::vector<BufferTensor> Compute(const std::vector<const TensorRef*>& inputs,
-                                    ThreadPool& /*pool*/) override {
+                                    ThreadPool& pool) override {
     const std::vector<const TensorRef*> outer = OuterValues(inputs);
     int64_t trips = std::numeric_limits<int64_t>::max();
     if (inputs[0]) trips = ReadTripCount(*inputs[0]);
@@ -116,6 +116,7 @@ class LoopKernel final : public ControlFlowKernel {
     std::vector<std::vector<BufferTensor>> scans(scan_outputs_);
     const uint8_t running = 1;  // cond_in: an iteration only starts while cond holds
     for (int64_t i = 0; i < trips && cond; ++i) {
+      pool.ThrowIfCancelled();  // a body with no nodes would never look
       std::vector<BufferTensor> body_inputs{Scalar(HETRUN_DTYPE_INT64, &i),
                                             Scalar(HETRUN_DTYPE_BOOL, &running)};
       for (BufferTensor& value : carried) body_inputs.push_back(std::move(value));
