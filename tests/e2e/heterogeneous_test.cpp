@@ -236,6 +236,35 @@ INSTANTIATE_TEST_SUITE_P(
         FaultCase{"nan", StatusCode::kInternal, "has NaN or Inf although every input is finite"}),
     [](const auto& param_info) { return std::string(param_info.param.fault); });
 
+#if defined(HETRUN_HAVE_VULKAN)
+// The bench models and a real model run on the Vulkan plugin alone (lavapipe here) as one part,
+// with outputs equal to ONNX Runtime's.
+class VulkanWholeModelTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(VulkanWholeModelTest, RunsAsOnePartAndMatchesOnnxRuntime) {
+  ScopedEnv vk("VK_DRIVER_FILES", "/usr/share/vulkan/icd.d/lvp_icd.x86_64.json");
+  const Loaded l = Load(GetParam());
+  runtime::SessionOptions options = l.options;
+  options.devices = {"vulkan"};
+  auto session = runtime::Session::Create(l.c.model, options);
+  ASSERT_TRUE(session.ok()) << session.status().message();
+  ASSERT_EQ((*session)->plan().parts.size(), 1u);
+  auto outputs = (*session)->Run(l.inputs);
+  ASSERT_TRUE(outputs.ok()) << outputs.status().message();
+  for (size_t o = 0; o < outputs->size(); ++o) {
+    Result<core::Tensor> ort = core::ReadNpy(
+        l.c.ref_dir + "/" + SanitizedFileName((*session)->outputs()[o].name) + ".npy");
+    ASSERT_TRUE(ort.ok()) << ort.status().message();
+    core::TensorComparison r = core::CompareTensors((*outputs)[o], *ort, 1e-3, 1e-4);
+    EXPECT_TRUE(r.ok) << (*session)->outputs()[o].name << ": " << r.message;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(BenchAndRealModels, VulkanWholeModelTest,
+                         ::testing::Values("mlp", "resnet_block", "transformer", "ppocr_cls"),
+                         [](const auto& param_info) { return param_info.param; });
+#endif
+
 #if defined(HETRUN_HAVE_VULKAN) && defined(HETRUN_HAVE_OPENCL)
 // Three vendors' plugins in one plan: the NPU profile (OpenCL on PoCL), Vulkan (lavapipe) and the
 // CPU, on a real model, with outputs equal to ONNX Runtime's. By cost alone this machine's Vulkan
