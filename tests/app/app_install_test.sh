@@ -18,6 +18,11 @@ model=$source/models/tiny_cnn.onnx
 export VK_DRIVER_FILES=/usr/share/vulkan/icd.d/lvp_icd.x86_64.json  # lavapipe: Vulkan on the CPU
 unset LD_LIBRARY_PATH
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# Runs a program that loads libhetrun.so; under the sanitizer build the ASan runtime must come first
+# (the programs built here are not instrumented), so the build passes it to preload.
+run() {
+  if [ -n "${HETRUN_TEST_PRELOAD:-}" ]; then LD_PRELOAD=$HETRUN_TEST_PRELOAD "$@"; else "$@"; fi
+}
 on() { [[ $1 =~ ^(1|ON|YES|TRUE|Y)$ ]]; }
 
 case $step in
@@ -72,7 +77,7 @@ cmake_app)
     fail "the installed app has no RUNPATH to $prefix/$libdir: $(readelf -d "$exe" | grep -E 'R(UN)?PATH')"
   ldd "$exe" | grep -q "$prefix/$libdir/libhetrun.so.1" ||
     fail "the app does not resolve the installed libhetrun.so: $(ldd "$exe" | grep hetrun)"
-  (cd "$work" && "$exe" "$model") >"$work/app.txt" 2>&1 ||
+  (cd "$work" && run "$exe" "$model") >"$work/app.txt" 2>&1 ||
     { cat "$work/app.txt"; fail "the installed app failed"; }
   cat "$work/app.txt"
   grep -q "^ok$" "$work/app.txt" || fail "the app did not report agreement with the CPU-only run"
@@ -127,12 +132,12 @@ C
   # shellcheck disable=SC2086 # flags are words
   "$cc" -std=c99 -Wall -Wextra -Wpedantic -Werror "$work/app.c" -o "$work/app_c" $flags \
     -Wl,-rpath,"$pc_libdir" || fail "the C program does not build with pkg-config's flags ($flags)"
-  (cd "$work" && "$work/app_c" "$model") >"$work/app_c.txt" 2>&1 ||
+  (cd "$work" && run "$work/app_c" "$model") >"$work/app_c.txt" 2>&1 ||
     { cat "$work/app_c.txt"; fail "the C program failed"; }
   grep -q "^10 probabilities" "$work/app_c.txt" || fail "unexpected output: $(cat "$work/app_c.txt")"
   # The installed libhetrun.so loads the installed plugins (it looks beside itself, in
   # lib/hetrun/plugins), not the build tree's: ld.so says which files it opened.
-  (cd "$work" && LD_DEBUG=files "$work/app_c" "$model") 2>&1 >/dev/null | grep "file=.*libhetrun" \
+  (cd "$work" && LD_DEBUG=files run "$work/app_c" "$model") 2>&1 >/dev/null | grep "file=.*libhetrun" \
     >"$work/loaded.txt" || true
   grep -q "libhetrun_plugin_cpu.so .*dynamically loaded by $prefix/$libdir/libhetrun.so.1 " \
     "$work/loaded.txt" || fail "the C program did not load the installed libhetrun.so"
@@ -143,7 +148,7 @@ C
 
 python)
   [[ -d $prefix/$pydir ]] || { echo "the Python module is not installed (not built): skipped"; exit 77; }
-  (cd "$work" && PYTHONPATH=$prefix/$pydir "$python" - "$prefix" "$model") <<'PY' || fail "the installed Python module failed"
+  (cd "$work" && PYTHONPATH=$prefix/$pydir run "$python" - "$prefix" "$model") <<'PY' || fail "the installed Python module failed"
 import sys
 import numpy as np
 import hetrun
