@@ -2,6 +2,7 @@
 // intra-op thread pool and the submission queue that runs execute() work in order.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -42,14 +43,19 @@ class Device {
   double peak_gflops() const { return gflops_per_thread_ * pool_.threads(); }
   // Queues work for the submission thread; throws plugin::Error(UNAVAILABLE) after Close().
   void Submit(std::function<void()> work) { queue_.Submit(std::move(work)); }
-  // Stops running work at its next node or Loop iteration, then finishes the queue.
+  // Finishes the queued work, then stops the queue thread. When the host has given up on some work
+  // (an event wait timed out), that work may never end (a Loop with a 2^62 trip count): running
+  // work is then cancelled at its next node or Loop iteration instead of waited for.
   void Close() {
-    pool_.Cancel();
+    if (timed_out_wait_.load()) pool_.Cancel();
     queue_.Close();
   }
+  // event_wait ran past its timeout on this device.
+  void NoteTimedOutWait() { timed_out_wait_.store(true); }
 
  private:
   double gflops_per_thread_;
+  std::atomic<bool> timed_out_wait_{false};
   ThreadPool pool_;  // declared first: queued work uses it until the queue is closed
   SubmissionQueue queue_;
 };

@@ -256,11 +256,12 @@ constexpr uint64_t kForeverMs = uint64_t{1} << 40;
 
 hetrun_status_t EventWait(hetrun_device_t device, hetrun_event_t event, uint64_t timeout_ms) {
   return plugin::Guard([&] {
-    UnwrapDevice(device);
+    Device& dev = UnwrapDevice(device);
     const Event& e = *UnwrapEvent(event);
     std::optional<std::chrono::milliseconds> timeout;
     if (timeout_ms < kForeverMs) timeout = std::chrono::milliseconds(timeout_ms);
     if (!e.Wait(timeout)) {
+      dev.NoteTimedOutWait();
       throw plugin::Error(HETRUN_STATUS_TIMEOUT,
                           "the event did not signal within " + std::to_string(timeout_ms) + " ms");
     }

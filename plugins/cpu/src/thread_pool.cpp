@@ -142,7 +142,8 @@ void ThreadPool::ParallelFor(int64_t n, int64_t grain,
 
 void ThreadPool::ThrowIfCancelled() const {
   if (cancelled())
-    throw plugin::Error(HETRUN_STATUS_CANCELLED, "cpu: the device is closing; the work was stopped");
+    throw plugin::Error(HETRUN_STATUS_CANCELLED,
+                        "cpu: the device is closing; the work was stopped");
 }
 
 }  // namespace hetrun::cpu

@@ -3,8 +3,8 @@
 // so a pool of 1 runs everything inline. Nested ParallelFor calls run inline (no deadlock).
 #pragma once
 
-#include <cstdint>
 #include <atomic>
+#include <cstdint>
 #include <functional>
 
 namespace hetrun::cpu {
