@@ -333,6 +333,9 @@ Result<Plan> FitMemory(const PartitionRequest& request, const GraphEdges& edges,
                        const std::vector<std::vector<double>>& costs, Plan plan) {
   const core::Graph& graph = *request.graph;
   std::vector<std::string> notes(graph.nodes.size());
+  std::vector<uint64_t> footprint(graph.nodes.size());
+  for (size_t n = 0; n < graph.nodes.size(); ++n)
+    footprint[n] = NodeFootprint(graph, static_cast<core::NodeId>(n));
   for (int round = 0;; ++round) {
     bool over = false;
     for (size_t d = 0; d < plan.memory.size(); ++d) {
@@ -351,14 +354,13 @@ Result<Plan> FitMemory(const PartitionRequest& request, const GraphEdges& edges,
         return Unavailable(need + ", and no node left on it can run on another selected device; " +
                            "select another device (e.g. add cpu to --devices) or raise " +
                            "--device-memory " + plan.devices[d] + "=SIZE");
-      std::stable_sort(movable.begin(), movable.end(), [&](core::NodeId a, core::NodeId b) {
-        return NodeFootprint(graph, a) > NodeFootprint(graph, b);
-      });
+      std::stable_sort(movable.begin(), movable.end(),
+                       [&](core::NodeId a, core::NodeId b) { return footprint[a] > footprint[b]; });
       uint64_t freed = 0;
       for (core::NodeId n : movable) {
         if (freed >= m.peak_bytes - m.capacity_bytes) break;
         allowed[n] &= ~bit;
-        freed += NodeFootprint(graph, n);
+        freed += footprint[n];
         notes[n] = "moved off " + plan.devices[d] + ": " + need;
       }
     }

@@ -14,38 +14,20 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "cli_support.h"
+
 namespace hetrun::test {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Command {
-  int exit_code = -1;
-  std::string out, err;
-};
-
 fs::path TempDir() {
-  const fs::path dir =
-      fs::path(HETRUN_BINARY_DIR) / "cli_test_tmp" / ("check_plugin_" + std::to_string(getpid()));
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string Slurp(const fs::path& file) {
-  std::ifstream in(file);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  return CliTempDir("check_plugin");
 }
 
 // Runs bin/hetrun check-plugin with `args`, with `env` ("NAME=value ...") in front.
 Command CheckPlugin(const std::string& args, const std::string& env = "") {
-  static int counter = 0;
-  const fs::path dir = TempDir();
-  const std::string tag = std::to_string(counter++);
-  const fs::path out = dir / ("out_" + tag), err = dir / ("err_" + tag);
-  const std::string cmd = env + " " + std::string(HETRUN_BINARY_DIR) + "/bin/hetrun check-plugin " +
-                          args + " >" + out.string() + " 2>" + err.string() + " </dev/null";
-  const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), Slurp(out), Slurp(err)};
+  return RunHetrun("check-plugin " + args, env, "check_plugin");
 }
 
 struct Summary {
