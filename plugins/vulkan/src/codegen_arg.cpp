@@ -1,7 +1,7 @@
 // ArgMax / ArgMin over float32: one invocation per output element walks the reduced axis and keeps
 // the first extreme (or the last, with select_last_index), as ONNX's int64 index.
 #include "codegen.h"
-#include "errors.h"
+#include "gen_errors.h"
 
 namespace hetrun::vulkan {
 namespace {

@@ -3,7 +3,7 @@
 // on it, so no two invocations write the same place. The output dims come from the graph; only
 // the leading pad of each axis is needed, computed as the ONNX reference does.
 #include "codegen.h"
-#include "errors.h"
+#include "gen_errors.h"
 
 namespace hetrun::vulkan {
 namespace {

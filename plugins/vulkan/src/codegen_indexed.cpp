@@ -2,7 +2,7 @@
 // (starts/axes/steps). The output dims are static, so the kernels read only the index values they
 // need, on the device, and clamp every coordinate, so no index value can read outside the input.
 #include "codegen.h"
-#include "errors.h"
+#include "gen_errors.h"
 
 namespace hetrun::vulkan {
 namespace {

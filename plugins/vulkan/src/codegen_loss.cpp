@@ -3,7 +3,7 @@
 // as its second output). With reduction sum or mean, invocation 0 then walks every position in
 // order, so the total does not depend on the scheduling.
 #include "codegen.h"
-#include "errors.h"
+#include "gen_errors.h"
 
 namespace hetrun::vulkan {
 namespace {

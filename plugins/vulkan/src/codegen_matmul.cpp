@@ -2,7 +2,7 @@
 // beta, C broadcast to [M, N]) as one tiled kernel: a 16x16 workgroup computes a 16x16 block of the
 // output, staging 16x16 tiles of A and B through shared memory; the batch is the z dimension.
 #include "codegen.h"
-#include "errors.h"
+#include "gen_errors.h"
 
 namespace hetrun::vulkan {
 namespace {

@@ -5,7 +5,7 @@
 #include <limits>
 
 #include "codegen.h"
-#include "errors.h"
+#include "gen_errors.h"
 
 namespace hetrun::vulkan {
 namespace {

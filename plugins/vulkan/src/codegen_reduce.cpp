@@ -7,7 +7,7 @@
 #include <set>
 
 #include "codegen.h"
-#include "errors.h"
+#include "gen_errors.h"
 
 namespace hetrun::vulkan {
 namespace {

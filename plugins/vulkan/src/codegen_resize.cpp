@@ -4,7 +4,7 @@
 // Scales fed at run time are read on the device; with sizes, the scale is output dim / input dim.
 // Cubic, tf_crop_and_resize, antialias and axes are declined.
 #include "codegen.h"
-#include "errors.h"
+#include "gen_errors.h"
 
 namespace hetrun::vulkan {
 namespace {

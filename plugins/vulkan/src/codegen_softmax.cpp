@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "codegen.h"
-#include "errors.h"
+#include "gen_errors.h"
 
 namespace hetrun::vulkan {
 namespace {

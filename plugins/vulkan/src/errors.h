@@ -1,25 +1,16 @@
 // Error helpers of the Vulkan plugin: VkResult to ABI status codes (device loss and out-of-memory
-// are typed, never an abort), and context ("node 'mm' (MatMul)") added to an exception keeping its
-// code.
+// are typed, never an abort). The device-independent helpers are in gen_errors.h.
 #pragma once
 
 #include <vulkan/vulkan.h>
 
-#include <cstdint>
-#include <new>
-#include <stdexcept>
 #include <string>
-#include <utility>
-#include <vector>
 
+#include "gen_errors.h"
 #include "hetrun/plugin.h"
 #include "hetrun/plugin.hpp"
 
 namespace hetrun::vulkan {
-
-[[noreturn]] inline void ThrowInvalid(const std::string& message) {
-  throw plugin::Error(HETRUN_STATUS_INVALID_ARGUMENT, message);
-}
 
 const char* VkResultName(VkResult result);
 
@@ -43,54 +34,6 @@ inline hetrun_status_code_t StatusCodeOf(VkResult result) {
 inline void VkCheck(VkResult result, const char* what) {
   if (result == VK_SUCCESS) return;
   throw plugin::Error(StatusCodeOf(result), std::string(what) + " failed: " + VkResultName(result));
-}
-
-// Call inside a catch block: rethrows as a plugin::Error whose message starts with "<context>: ".
-[[noreturn]] inline void RethrowWithContext(const std::string& context) {
-  try {
-    throw;
-  } catch (const plugin::Error& e) {
-    throw plugin::Error(e.code(), context + ": " + e.what());
-  } catch (const std::bad_alloc&) {
-    throw plugin::Error(HETRUN_STATUS_OUT_OF_MEMORY, context + ": out of host memory");
-  } catch (const std::exception& e) {
-    throw plugin::Error(HETRUN_STATUS_INTERNAL, context + ": " + e.what());
-  } catch (...) {
-    throw plugin::Error(HETRUN_STATUS_INTERNAL, context + ": unknown exception");
-  }
-}
-
-// Call inside a catch block: the status code and message the exception being handled stands for.
-inline std::pair<hetrun_status_code_t, std::string> DescribeCurrentException() {
-  try {
-    throw;
-  } catch (const plugin::Error& e) {
-    return {e.code(), e.what()};
-  } catch (const std::bad_alloc&) {
-    return {HETRUN_STATUS_OUT_OF_MEMORY, "out of host memory"};
-  } catch (const std::exception& e) {
-    return {HETRUN_STATUS_INTERNAL, e.what()};
-  } catch (...) {
-    return {HETRUN_STATUS_INTERNAL, "unknown exception"};
-  }
-}
-
-// "[2,3,-1]". (Appends piecewise: GCC 12 at -O3 warns falsely (-Wrestrict) on "literal" + string.)
-inline std::string FormatDims(const std::vector<int64_t>& dims) {
-  std::string text = "[";
-  for (size_t i = 0; i < dims.size(); ++i) {
-    if (i > 0) text += ',';
-    text += std::to_string(dims[i]);
-  }
-  text += ']';
-  return text;
-}
-
-// "node 'mm_3' (MatMul)", or "node #3 (MatMul)" for a node without a name.
-inline std::string DescribeNode(const char* name, const char* op_type, size_t index) {
-  std::string text =
-      name && *name ? "node '" + std::string(name) + "'" : "node #" + std::to_string(index);
-  return text + " (" + (op_type ? op_type : "?") + ")";
 }
 
 }  // namespace hetrun::vulkan

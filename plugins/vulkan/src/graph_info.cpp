@@ -5,7 +5,7 @@
 
 #include "codegen.h"
 #include "constant_folding.h"
-#include "errors.h"
+#include "gen_errors.h"
 
 namespace hetrun::vulkan {
 

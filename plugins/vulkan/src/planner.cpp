@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <set>
 
-#include "errors.h"
+#include "gen_errors.h"
 
 namespace hetrun::vulkan {
 namespace {
