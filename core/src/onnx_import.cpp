@@ -17,6 +17,7 @@
 #include "external_data.h"
 #include "file_util.h"
 #include "hetrun/core/passes.h"
+#include "model_limits.h"
 #include "onnx_graph_builder.h"
 #include "onnx_passes.h"
 
@@ -72,6 +73,10 @@ Result<Graph> Import(const void* data, size_t size, const ImportOptions& options
     return InvalidArgument(where + ": not an ONNX model (the graph has no nodes and no outputs)");
   }
 
+  HETRUN_RETURN_IF_ERROR(
+      detail::CheckModelLimits(model, {options.max_nodes, options.max_subgraph_depth,
+                                       options.max_initializer_bytes, options.max_string_bytes})
+          .WithContext(where));
   HETRUN_RETURN_IF_ERROR(
       detail::LoadExternalData(&model, options.external_data_dir, {options.max_external_bytes})
           .WithContext(where));

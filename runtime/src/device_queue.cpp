@@ -14,10 +14,12 @@ DeviceQueue::~DeviceQueue() {
 }
 
 void DeviceQueue::Submit(std::function<void()> task) {
-  {
-    std::lock_guard lock(mutex_);
-    tasks_.push_back(std::move(task));
-  }
+  // Notified under the lock: once the worker can take the task, the submitter no longer touches
+  // this queue. Parts on another device's queue submit their successors here, and the last one
+  // may finish the run, letting the session (and this queue) be destroyed at once; notifying after
+  // unlocking signalled a destroyed condition variable (found by ThreadSanitizer).
+  std::lock_guard lock(mutex_);
+  tasks_.push_back(std::move(task));
   ready_.notify_one();
 }
 

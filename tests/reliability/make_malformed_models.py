@@ -10,8 +10,9 @@ manifest OUT_DIR/manifest.tsv has one line per case:
 
 expect is "error" (import or the first run must fail with a message containing substring) or
 "ok" (legal but odd: import and one run succeed). row is the reliability.md section 1.5 checklist
-row the case covers. options are "key=value" pairs separated by ";" (max_file_bytes,
-max_external_bytes). Needs Debian's python3-onnx (1.12) and numpy, hence /usr/bin/python3.
+row the case covers. options are "key=value" pairs separated by ";" (ImportOptions fields:
+max_file_bytes, max_external_bytes, max_nodes, max_subgraph_depth, max_initializer_bytes,
+max_string_bytes). Needs Debian's python3-onnx (1.12) and numpy, hence /usr/bin/python3.
 """
 import os
 import shutil
@@ -579,6 +580,76 @@ def external_cases():
     external("ext_huge_dims", "weights.bin", data, dims=(1 << 40, 1 << 30), row=8)
 
 
+# --- Rows 3, 11: resource caps (ImportOptions::max_nodes, max_subgraph_depth, ----------------
+# max_initializer_bytes, max_string_bytes), each lowered by the case's options and tested on both
+# sides of the boundary.
+def relu_chain(count):
+    names = ["x"] + [f"r{i}" for i in range(1, count)] + ["y"]
+    return model_of(simple([helper.make_node("Relu", [names[i]], [names[i + 1]], name=f"relu_{i}")
+                            for i in range(count)]))
+
+
+def if_with_branches():
+    """One If whose branches hold 2 + 1 nodes: 4 nodes with subgraphs counted."""
+    def branch(tag, count):
+        nodes = [helper.make_node("Relu", ["x" if i == 0 else f"{tag}{i}"], [f"{tag}{i + 1}"],
+                                  name=f"{tag}_relu_{i}") for i in range(count)]
+        return helper.make_graph(nodes, tag, [], [vi(f"{tag}{count}")])
+    node = helper.make_node("If", ["cond"], ["y"], name="if_caps", then_branch=branch("t", 2),
+                            else_branch=branch("e", 1))
+    return model_of(simple([node], inputs=[vi("x"), vi("cond", TensorProto.BOOL, [])]))
+
+
+def pad_model(mode):
+    pads = numpy_helper.from_array(np.zeros(4, dtype=np.int64), "pads")
+    return model_of(simple([helper.make_node("Pad", ["x", "pads"], ["y"], name="pad_mode",
+                                             mode=mode)], [pads]))
+
+
+def cap_cases():
+    add("cap_nodes", 11, "error", "more than 4 nodes, subgraphs included (ImportOptions::max_nodes)"
+        ": node 'relu_4' (Relu) is node 5", relu_chain(5), "max_nodes=4")
+    add("cap_nodes_at_cap", 11, "ok", "", relu_chain(5), "max_nodes=5")
+    # Counted across the branches (else_branch is the If's first attribute): If, e, t, t.
+    add("cap_nodes_in_subgraphs", 11, "error", "node 'if_caps' (If) attribute 'then_branch': more "
+        "than 3 nodes, subgraphs included (ImportOptions::max_nodes): node 't_relu_1' (Relu) is "
+        "node 4", if_with_branches(), "max_nodes=3")
+    add("cap_subgraph_depth", 3, "error",
+        "node 'if_0' (If) attribute 'else_branch': subgraph at nesting depth 4, over the cap of 3 "
+        "(ImportOptions::max_subgraph_depth)", nested_if(4), "max_subgraph_depth=3")
+    add("cap_subgraph_depth_at_cap", 3, "ok", "", nested_if(4), "max_subgraph_depth=4")
+    add("cap_string_attribute", 11, "error",
+        "node 'pad_mode' (Pad) attribute 'mode': string of 8 bytes, over the cap of 7 "
+        "(ImportOptions::max_string_bytes)", pad_model("constant"), "max_string_bytes=7")
+    add("cap_string_attribute_at_cap", 11, "ok", "", pad_model("constant"), "max_string_bytes=8")
+    w = numpy_helper.from_array(np.ones((1, 4), np.float32), "W")
+    labels = helper.make_tensor("labels", TensorProto.STRING, [2], [b"cat", b"x" * 100])
+    with_labels = model_of(simple([helper.make_node("Add", ["x", "W"], ["y"], name="add_w")],
+                                  [w, labels]))
+    add("cap_string_tensor", 11, "error",
+        "tensor 'labels': string of 100 bytes, over the cap of 64 (ImportOptions::max_string_bytes)",
+        with_labels, "max_string_bytes=64")
+    add("cap_string_tensor_at_cap", 11, "ok", "", with_labels, "max_string_bytes=100")
+    w2 = numpy_helper.from_array(np.ones((1, 4), np.float32), "W2")
+    two_weights = model_of(simple([helper.make_node("Add", ["x", "W"], ["s"], name="add_1"),
+                                   helper.make_node("Add", ["s", "W2"], ["y"], name="add_2")],
+                                  [w, w2]))
+    add("cap_initializer_bytes", 11, "error",
+        "tensor 'W2' (16 bytes) brings the model's constant tensor data over the cap of 24 bytes "
+        "(ImportOptions::max_initializer_bytes)", two_weights, "max_initializer_bytes=24")
+    add("cap_initializer_bytes_at_cap", 11, "ok", "", two_weights, "max_initializer_bytes=32")
+    constant = model_of(simple([helper.make_node("Constant", [], ["c"], name="const_w", value=w2),
+                                helper.make_node("Add", ["x", "c"], ["s"], name="add_1"),
+                                helper.make_node("Add", ["s", "W"], ["y"], name="add_2")], [w]))
+    add("cap_initializer_bytes_constant", 11, "error",
+        "node 'const_w' (Constant) attribute 'value': tensor 'W2' (16 bytes)", constant,
+        "max_initializer_bytes=24")
+    # External data counts by its dims, before any file is read: the data file does not exist.
+    external("cap_initializer_bytes_external", "never_read.bin", None, dims=(1, 4), row=11,
+             options="max_initializer_bytes=8",
+             substring="tensor 'W_ext' (16 bytes) brings the model's constant tensor data over")
+
+
 # --- Row 24: odd names (legal) -----------------------------------------------------------------
 def name_cases():
     for label, name in (("slash", "../../etc/passwd"), ("newline", "line1\nline2"),
@@ -603,7 +674,7 @@ def main():
     os.makedirs(OUT)
     for group in (protobuf_cases, nesting_cases, version_cases, attribute_cases, tensor_cases,
                   tensor_path_cases, structure_cases, shape_cases, control_flow_cases,
-                  external_cases, name_cases):
+                  external_cases, name_cases, cap_cases):
         group()
     names = [c[0] for c in CASES]
     assert len(names) == len(set(names)), "duplicate case names"

@@ -49,6 +49,10 @@ core::ImportOptions OptionsOf(const MalformedCase& c) {
     const uint64_t value = std::stoull(item.substr(eq + 1));
     if (key == "max_file_bytes") options.max_file_bytes = value;
     if (key == "max_external_bytes") options.max_external_bytes = value;
+    if (key == "max_nodes") options.max_nodes = value;
+    if (key == "max_subgraph_depth") options.max_subgraph_depth = static_cast<int>(value);
+    if (key == "max_initializer_bytes") options.max_initializer_bytes = value;
+    if (key == "max_string_bytes") options.max_string_bytes = value;
   }
   return options;
 }

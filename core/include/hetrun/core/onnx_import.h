@@ -26,6 +26,16 @@ struct ImportOptions {
   std::string external_data_dir;
   // Cap on the external data of one model, all tensors together (bytes).
   uint64_t max_external_bytes = uint64_t{64} << 30;
+  // Resource caps checked right after parsing, before external data is read (docs/reliability.md,
+  // "Caps"); the defaults pass every real model. Nodes, subgraphs and function bodies included:
+  uint64_t max_nodes = uint64_t{1} << 22;
+  // Subgraph nesting (an If in a Loop is depth 2); 32 is also the importer's ceiling.
+  int max_subgraph_depth = 32;
+  // Constant tensor data (initializers, Constant values, tensor attributes, external data by its
+  // dims), all tensors together, in bytes: max_external_bytes plus the 2 GiB a file can embed.
+  uint64_t max_initializer_bytes = uint64_t{66} << 30;
+  // One attribute string or one element of a string tensor, in bytes.
+  uint64_t max_string_bytes = uint64_t{64} << 20;
 };
 
 // Every error names the file and the problem: "model.onnx: not an ONNX model (...)",
