@@ -12,7 +12,7 @@ struct DTypeInfo {
 };
 
 // One row per DType; the names are numpy's so that .npy files and messages agree.
-constexpr std::array<DTypeInfo, 17> kDTypes = {{
+constexpr std::array<DTypeInfo, 19> kDTypes = {{
     {DType::kUndefined, "undefined", 0},
     {DType::kFloat32, "float32", 4},
     {DType::kUInt8, "uint8", 1},
@@ -30,6 +30,8 @@ constexpr std::array<DTypeInfo, 17> kDTypes = {{
     {DType::kComplex64, "complex64", 8},
     {DType::kComplex128, "complex128", 16},
     {DType::kBFloat16, "bfloat16", 2},
+    {DType::kSequence, "sequence", 1},
+    {DType::kOptional, "optional", 1},
 }};
 
 const DTypeInfo* Find(DType t) {
@@ -53,16 +55,22 @@ std::string_view DTypeName(DType t) {
 
 std::optional<DType> DTypeFromName(std::string_view name) {
   for (const DTypeInfo& info : kDTypes) {
-    if (info.name == name) return info.type;
+    if (info.name == name && !IsContainerDType(info.type)) return info.type;
+  }
+  return std::nullopt;
+}
+
+std::optional<DType> AbiDTypeFromCode(int64_t code) {
+  for (const DTypeInfo& info : kDTypes) {
+    if (static_cast<int64_t>(info.type) == code) return info.type;
   }
   return std::nullopt;
 }
 
 std::optional<DType> DTypeFromCode(int64_t code) {
-  for (const DTypeInfo& info : kDTypes) {
-    if (static_cast<int64_t>(info.type) == code) return info.type;
-  }
-  return std::nullopt;
+  std::optional<DType> t = AbiDTypeFromCode(code);
+  if (t && IsContainerDType(*t)) return std::nullopt;
+  return t;
 }
 
 }  // namespace hetrun::core

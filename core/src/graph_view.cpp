@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "hetrun/core/container_value.h"
+
 namespace hetrun::core {
 
 // Everything the C view points at (except constant data, which stays in the graph's tensors).
@@ -11,6 +13,7 @@ struct GraphView::Storage {
   std::deque<std::vector<int64_t>> int64_arrays;
   std::deque<std::vector<int32_t>> int32_arrays;
   std::deque<std::vector<float>> float_arrays;
+  std::deque<std::vector<std::byte>> packed_strings;
   std::deque<std::vector<const char*>> cstr_arrays;
   std::deque<std::vector<hetrun_attribute>> attribute_arrays;
   std::deque<hetrun_value> attribute_tensors;
@@ -41,12 +44,20 @@ struct GraphViewBuilderImpl {
     v.dtype = static_cast<hetrun_dtype_t>(dtype);
     v.rank = shape.rank_known ? static_cast<int32_t>(shape.dims.size()) : -1;
     v.dims = shape.rank_known ? s.Int64s(shape.sizes()) : nullptr;
+    if (dtype == DType::kString) {  // strings cross packed (plugin.h, minor 1): bytes, size unknown
+      v.rank = 1;
+      v.dims = s.Int64s({-1});
+    }
     if (constant != nullptr) {
       v.flags |= HETRUN_VALUE_CONSTANT;
-      // String constants never cross the ABI (plugins decline them), so they carry no bytes.
       if (constant->dtype() != DType::kString) {
         v.data = constant->data();
         v.data_bytes = constant->byte_size();
+      } else if (Result<std::vector<std::byte>> packed = PackStrings(*constant); packed.ok()) {
+        const std::vector<std::byte>& bytes = s.packed_strings.emplace_back(std::move(*packed));
+        v.dims = s.Int64s({static_cast<int64_t>(bytes.size())});
+        v.data = bytes.data();
+        v.data_bytes = bytes.size();
       }
     }
     return v;

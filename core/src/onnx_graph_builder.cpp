@@ -15,15 +15,45 @@ std::string NodeLabel(const onnx::NodeProto& n) {
   return "node '" + n.name() + "' (" + n.op_type() + ")";
 }
 
+Status ApplyType(const onnx::TypeProto& type, const std::string& name, Value* v);
+
+// A sequence of tensors, or an optional of a tensor or of such a sequence: the value's kind and the
+// dtype of the tensors inside (container_value.h); its packed byte count is known only at run time.
+Status ApplyContainerType(const onnx::TypeProto& type, const std::string& name, Value* v) {
+  const bool optional = type.value_case() == onnx::TypeProto::kOptionalType;
+  const onnx::TypeProto& inner =
+      optional ? type.optional_type().elem_type() : type.sequence_type().elem_type();
+  const bool inner_sequence = optional && inner.value_case() == onnx::TypeProto::kSequenceType;
+  const onnx::TypeProto& tensor = inner_sequence ? inner.sequence_type().elem_type() : inner;
+  if (tensor.value_case() != onnx::TypeProto::kTensorType &&
+      tensor.value_case() != onnx::TypeProto::VALUE_NOT_SET) {
+    return Unimplemented("value '" + name +
+                         "' is a sequence or optional of something other than tensors (maps, "
+                         "nested sequences); only tensors are supported inside them");
+  }
+  Value element;
+  HETRUN_RETURN_IF_ERROR(ApplyType(tensor, name, &element));
+  if (element.dtype == DType::kString) {
+    return Unimplemented("value '" + name + "' is a sequence or optional of strings");
+  }
+  v->dtype = optional ? DType::kOptional : DType::kSequence;
+  v->element_dtype = element.dtype;
+  v->optional_of_sequence = inner_sequence;
+  v->shape = Shape{true, {Dim{}}};
+  return Status::Ok();
+}
+
 // dtype and shape of a value from its TypeProto; an absent type leaves both unknown.
 Status ApplyType(const onnx::TypeProto& type, const std::string& name, Value* v) {
   switch (type.value_case()) {
     case onnx::TypeProto::VALUE_NOT_SET: return Status::Ok();
     case onnx::TypeProto::kTensorType: break;
+    case onnx::TypeProto::kSequenceType:
+    case onnx::TypeProto::kOptionalType: return ApplyContainerType(type, name, v);
     default:
       return Unimplemented(
           "value '" + name +
-          "' is not a tensor (sequence, map, optional or sparse); only tensors are "
+          "' is not a tensor, sequence or optional (a map or sparse tensor); those are not "
           "supported");
   }
   const onnx::TypeProto_Tensor& t = type.tensor_type();
@@ -168,6 +198,8 @@ class GraphBuilder {
     v.name = name;
     v.dtype = outer->dtype;
     v.shape = outer->shape;
+    v.element_dtype = outer->element_dtype;
+    v.optional_of_sequence = outer->optional_of_sequence;
     const ValueId id = graph_.AddValue(std::move(v));
     index_.emplace(name, id);
     graph_.outer_scope.push_back(id);
@@ -233,6 +265,12 @@ class GraphBuilder {
         attr.graph = std::make_shared<const Graph>(std::move(sub));
         break;
       }
+      case onnx::AttributeProto::TYPE_PROTO:
+        // Only Optional has one: the type of an empty optional, which no op can observe. It
+        // crosses as a string holding the serialized TypeProto.
+        attr.s = a.tp().SerializeAsString();
+        attr.type = Attribute::Type::kString;
+        return attr;
       default:
         return Unimplemented("attribute type " + onnx::AttributeProto_AttributeType_Name(a.type()) +
                              " is not supported");

@@ -128,7 +128,9 @@ Status FillTyped(const TensorProto& p, DType dtype, Tensor* t) {
         t->mutable_strings()[static_cast<size_t>(i)] = p.string_data(i);
       }
       return Status::Ok();
-    case DType::kUndefined: break;
+    case DType::kUndefined:
+    case DType::kSequence:
+    case DType::kOptional: break;  // never a TensorProto's type (DTypeFromCode)
   }
   return InternalError(TensorLabel(p) + ": unhandled dtype");
 }

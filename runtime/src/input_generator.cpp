@@ -9,6 +9,11 @@ double SeededInputGenerator::Next() {
 
 Result<core::Tensor> SeededInputGenerator::Make(
     const IoInfo& info, const std::map<std::string, std::vector<int64_t>>& shape_overrides) {
+  if (core::IsContainerDType(info.dtype))
+    return Unimplemented("input '" + info.name + "' is " +
+                         (info.dtype == core::DType::kSequence ? "a sequence" : "an optional") +
+                         " value: random data for it is not generated, and --input reads tensors "
+                         "only (`hetrun conformance` reads SequenceProto/OptionalProto test data)");
   std::vector<int64_t> dims;
   if (auto it = shape_overrides.find(info.name); it != shape_overrides.end()) {
     dims = it->second;

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <thread>
 
+#include "container_support.h"
+#include "hetrun/core/container_value.h"
 #include "hetrun/core/graph_view.h"
 
 namespace hetrun::runtime {
@@ -161,19 +163,26 @@ Result<BufferRef> Session::Scheduler::Stage(Execution& run, core::ValueId value,
   if (!host && !source) return InternalError("value '" + name + "' is needed but was not computed");
 
   const core::DType dtype = host ? host->dtype() : source->dtype;
-  if (dtype == core::DType::kString)
-    return Unimplemented("value '" + name + "': string tensors cannot be passed to a device");
+  // A host string tensor crosses packed (plugin.h, minor 1): rank 1, one byte per element.
+  const bool host_strings = host && dtype == core::DType::kString;
+  std::vector<std::byte> packed;
+  if (host_strings) {
+    Result<std::vector<std::byte>> p = core::PackStrings(*host);
+    if (!p.ok()) return p.status().WithContext("value '" + name + "'");
+    packed = std::move(*p);
+  }
   std::vector<int64_t> dims = host ? host->dims() : source->dims;
+  if (host_strings) dims = {static_cast<int64_t>(packed.size())};
   if (dims.size() > HETRUN_MAX_RANK)
     return Unimplemented("value '" + name + "': rank " + std::to_string(dims.size()) +
                          " is above the plugin ABI's " + std::to_string(HETRUN_MAX_RANK));
-  const uint64_t bytes = host ? host->byte_size() : source->bytes;
+  const uint64_t bytes = host_strings ? packed.size() : host ? host->byte_size() : source->bytes;
   const Device& to = *session_.devices_[device];
   const double start = NowUs();
   HETRUN_ASSIGN_OR_RETURN(BufferRef staged, memory_[device]->Acquire(dtype, dims, bytes));
 
   std::string from_name = "host";
-  const void* bytes_from = host ? host->data() : nullptr;
+  const void* bytes_from = host_strings ? packed.data() : host ? host->data() : nullptr;
   if (!host) {
     const Device& from = source->memory->device();
     from_name = from.display_name();
@@ -181,6 +190,15 @@ Result<BufferRef> Session::Scheduler::Stage(Execution& run, core::ValueId value,
     if ((from.properties().flags & HETRUN_DEVICE_HOST_MEMORY) && from.api().buffer_map != nullptr &&
         from.api().buffer_map(from.handle(), source->buffer, &mapped) == nullptr) {
       bytes_from = static_cast<const std::byte*>(mapped) + source->offset;  // no staging copy
+    } else if (dtype == core::DType::kString) {
+      // Packed strings through the host: bytes only, no host tensor to keep.
+      packed.resize(bytes);
+      if (bytes > 0)
+        HETRUN_RETURN_IF_ERROR(
+            from.Check(from.api().buffer_read(from.handle(), source->buffer, source->offset,
+                                              packed.data(), bytes),
+                       "read '" + name + "' for " + to.display_name()));
+      bytes_from = packed.data();
     } else {
       // Through the host: keep the staged copy, other devices may want it too.
       HETRUN_ASSIGN_OR_RETURN(core::Tensor staging, core::Tensor::Create(dtype, dims));
@@ -213,6 +231,29 @@ Result<BufferRef> Session::Scheduler::Stage(Execution& run, core::ValueId value,
 }
 
 namespace {
+
+// A device buffer's value as a host tensor; packed strings (plugin.h, minor 1) are unpacked.
+Result<core::Tensor> ReadHome(const Device& device, const HeldBuffer& b, const std::string& label,
+                              const std::string& name) {
+  const std::string what = label + ": read output '" + name + "'";
+  if (b.dtype == core::DType::kString) {
+    std::vector<std::byte> packed(b.bytes);
+    if (b.bytes > 0)
+      HETRUN_RETURN_IF_ERROR(device.Check(
+          device.api().buffer_read(device.handle(), b.buffer, b.offset, packed.data(), b.bytes),
+          what));
+    Result<core::Tensor> t = core::UnpackStrings(packed.data(), packed.size());
+    if (!t.ok()) return t.status().WithContext(what + " from '" + device.display_name() + "'");
+    return t;
+  }
+  HETRUN_ASSIGN_OR_RETURN(core::Tensor t, core::Tensor::Create(b.dtype, b.dims));
+  if (t.byte_size() > 0)
+    HETRUN_RETURN_IF_ERROR(
+        device.Check(device.api().buffer_read(device.handle(), b.buffer, b.offset, t.mutable_data(),
+                                              t.byte_size()),
+                     what));
+  return t;
+}
 
 // Whether every float32 element of `b` is finite (other dtypes count as finite).
 Result<bool> AllFinite(const Device& device, const HeldBuffer& b, const std::string& what) {
@@ -297,7 +338,7 @@ Status Session::Scheduler::RunOn(Execution& run, const Part& part, int device_in
     const uint32_t rank = std::min(arg.rank, HETRUN_MAX_RANK);
     std::vector<int64_t> dims(arg.dims, arg.dims + rank);
     Result<int64_t> elements = core::CheckedElementCount(dims);
-    const uint64_t bytes = elements.ok() ? *elements * core::DTypeSize(dtype) : 0;
+    const uint64_t bytes = elements.ok() ? *elements * DeviceElementBytes(dtype) : 0;
     outputs.push_back(memory_[device_index]->Adopt(arg.buffer, arg.offset, dtype, dims, bytes));
   }
   HETRUN_RETURN_IF_ERROR(waited);
@@ -311,7 +352,7 @@ Status Session::Scheduler::RunOn(Execution& run, const Part& part, int device_in
     const core::ValueId v = part.outputs[o];
     const hetrun_tensor_arg& arg = out_args[o];
     const std::string& name = session_.graph_.values[v].name;
-    if (!outputs[o] || arg.rank > HETRUN_MAX_RANK || !core::DTypeFromCode(arg.dtype) ||
+    if (!outputs[o] || arg.rank > HETRUN_MAX_RANK || !core::AbiDTypeFromCode(arg.dtype) ||
         !core::CheckedElementCount(outputs[o]->dims).ok())
       return InternalError("device '" + device.display_name() + "': " + part.label +
                            ": the plugin returned no valid tensor for output '" + name + "'");
@@ -319,13 +360,7 @@ Status Session::Scheduler::RunOn(Execution& run, const Part& part, int device_in
     const bool graph_output = is_graph_output_[v];
     if (graph_output) {
       // A graph output: bring it home now, while the device is ours.
-      HETRUN_ASSIGN_OR_RETURN(core::Tensor t,
-                              core::Tensor::Create(outputs[o]->dtype, outputs[o]->dims));
-      if (t.byte_size() > 0)
-        HETRUN_RETURN_IF_ERROR(device.Check(
-            device.api().buffer_read(device.handle(), outputs[o]->buffer, outputs[o]->offset,
-                                     t.mutable_data(), t.byte_size()),
-            part.label + ": read output '" + name + "'"));
+      HETRUN_ASSIGN_OR_RETURN(core::Tensor t, ReadHome(device, *outputs[o], part.label, name));
       host = std::make_shared<const core::Tensor>(std::move(t));
     }
     std::lock_guard lock(run.mutex);

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include "hetrun/core/container_value.h"
 #include "hetrun/core/onnx_import.h"
 #include "test_util.h"
 
@@ -34,6 +35,36 @@ Graph Import(const std::string& model) {
   auto g = ImportOnnxFile(ModelPath(model));
   EXPECT_TRUE(g.ok()) << g.status().message();
   return g.ok() ? std::move(g).value() : Graph();
+}
+
+TEST(GraphView, StringValuesAreDescribedAsPackedBytes) {
+  // words (string [2]) and a string constant feed one node: plugins see both as rank-1 byte
+  // tensors of the packed layout (plugin.h, minor 1), the constant with its packed bytes.
+  Graph g;
+  Value words{"words", DType::kString};
+  words.shape = Shape{true, {Dim{2}}};
+  Value stop{"stop", DType::kString};
+  auto text = Tensor::Create(DType::kString, {1});
+  text->mutable_strings() = {"monday"};
+  stop.constant = std::make_shared<const Tensor>(*text);
+  const ValueId wi = g.AddValue(std::move(words)), si = g.AddValue(std::move(stop));
+  const ValueId oi = g.AddValue(Value{"out", DType::kString});
+  g.nodes.push_back({"n", "StringNormalizer", "", {wi, si}, {oi}, {}});
+  g.inputs = {wi};
+  g.outputs = {oi};
+  ASSERT_TRUE(g.TopologicalSort().ok());
+  auto view = GraphView::Build(g);
+  const hetrun_graph_view* v = view->view();
+  const hetrun_value& w = v->values[IndexOf(v, "words")];
+  EXPECT_EQ(w.dtype, HETRUN_DTYPE_STRING);
+  ASSERT_EQ(w.rank, 1);
+  EXPECT_EQ(w.dims[0], -1);  // its byte count, known at run time
+  const hetrun_value& c = v->values[IndexOf(v, "stop")];
+  ASSERT_EQ(c.rank, 1);
+  EXPECT_EQ(static_cast<uint64_t>(c.dims[0]), c.data_bytes);
+  Result<Tensor> back = UnpackStrings(c.data, c.data_bytes);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->strings(), (std::vector<std::string>{"monday"}));
 }
 
 TEST(GraphView, WholeGraph) {

@@ -12,6 +12,7 @@
 #include <map>
 #include <regex>
 
+#include "hetrun/core/container_value.h"
 #include "hetrun/core/onnx_import.h"
 #include "hetrun/core/tensor_compare.h"
 #include "hetrun/core/tensor_io.h"
@@ -116,8 +117,15 @@ CaseResult RunInProcess(const std::string& case_dir, const ConformanceOptions& o
   }
   for (const fs::path& set : data_sets) {
     std::vector<core::Tensor> inputs, expected;
+    // Sequence and optional values come as SequenceProto / OptionalProto: read each file as the
+    // model declares the value.
+    auto declared_dtype = [&](const std::vector<core::ValueId>& ids, size_t i) {
+      return i < ids.size() ? probe->values[static_cast<size_t>(ids[i])].dtype
+                            : core::DType::kUndefined;
+    };
     for (const fs::path& f : SortedFiles(set, "input_")) {
-      Result<core::Tensor> t = core::ReadTensorProto(f.string());
+      Result<core::Tensor> t =
+          core::ReadValueProto(f.string(), declared_dtype(probe->inputs, inputs.size()));
       if (!t.ok()) {
         r.reason = "cannot read " + f.filename().string() + ": " + t.status().message();
         return r;
@@ -125,7 +133,8 @@ CaseResult RunInProcess(const std::string& case_dir, const ConformanceOptions& o
       inputs.push_back(std::move(t).value());
     }
     for (const fs::path& f : SortedFiles(set, "output_")) {
-      Result<core::Tensor> t = core::ReadTensorProto(f.string());
+      Result<core::Tensor> t =
+          core::ReadValueProto(f.string(), declared_dtype(probe->outputs, expected.size()));
       if (!t.ok()) {
         r.reason = "cannot read " + f.filename().string() + ": " + t.status().message();
         return r;
@@ -154,7 +163,8 @@ CaseResult RunInProcess(const std::string& case_dir, const ConformanceOptions& o
                    ": defective test data that no implementation can run";
         return r;
       }
-      so.input_shapes[name] = inputs[i].dims();
+      // A packed sequence's byte count is no shape the model knows.
+      if (!core::IsContainerDType(declared.dtype)) so.input_shapes[name] = inputs[i].dims();
       feeds[name] = inputs[i];
     }
     Result<std::unique_ptr<runtime::Session>> session =
@@ -178,7 +188,7 @@ CaseResult RunInProcess(const std::string& case_dir, const ConformanceOptions& o
     for (size_t o = 0; o < expected.size(); ++o) {
       expected[o] = AsModelType(std::move(expected[o]), (*outputs)[o].dtype());
       core::TensorComparison cmp =
-          core::CompareTensors((*outputs)[o], expected[o], options.rtol, options.atol);
+          core::CompareValues((*outputs)[o], expected[o], options.rtol, options.atol);
       if (!cmp.ok) {
         r.reason = set.filename().string() + " output " + std::to_string(o) + " '" +
                    (*session)->outputs()[o].name + "': " + cmp.message;

@@ -50,7 +50,11 @@ extern "C" {
 #endif
 
 #define HETRUN_ABI_MAJOR 1u
-#define HETRUN_ABI_MINOR 0u
+/* Minor 1 added: packed values, i.e. HETRUN_DTYPE_SEQUENCE / HETRUN_DTYPE_OPTIONAL values and
+ * HETRUN_DTYPE_STRING tensors (see the data types below), and the HETRUN_PLUGIN_PACKED_VALUES
+ * capability flag; and
+ * hetrun_device_options.cache_dir (a directory where the plugin may keep compiled code). */
+#define HETRUN_ABI_MINOR 1u
 
 /* Export macro for the one entry symbol (plugins are built with hidden visibility). */
 #if defined(_WIN32)
@@ -95,7 +99,7 @@ typedef uint32_t hetrun_dtype_t;
 #define HETRUN_DTYPE_INT16 5u
 #define HETRUN_DTYPE_INT32 6u
 #define HETRUN_DTYPE_INT64 7u
-#define HETRUN_DTYPE_STRING 8u /* never crosses the boundary in ABI 1.0: plugins must decline it */
+#define HETRUN_DTYPE_STRING 8u /* packed (minor 1, below); never crosses the boundary in ABI 1.0 */
 #define HETRUN_DTYPE_BOOL 9u   /* one byte per element, 0 or 1 */
 #define HETRUN_DTYPE_FLOAT16 10u
 #define HETRUN_DTYPE_FLOAT64 11u
@@ -104,6 +108,30 @@ typedef uint32_t hetrun_dtype_t;
 #define HETRUN_DTYPE_COMPLEX64 14u
 #define HETRUN_DTYPE_COMPLEX128 15u
 #define HETRUN_DTYPE_BFLOAT16 16u
+/* Minor 1: ONNX sequence and optional values. Such a value crosses the boundary as a rank-1 tensor of
+ * 1-byte elements (dims = {byte count}) whose bytes are self-describing, all little-endian:
+ *   header (32 bytes): uint32 magic HETRUN_CONTAINER_MAGIC, uint32 kind (SEQUENCE or OPTIONAL),
+ *     uint32 element_dtype (the dtype of the tensors inside), uint32 count (elements; 0 or 1 for an
+ *     optional), uint32 inner_kind (for an optional: HETRUN_DTYPE_SEQUENCE when it wraps a sequence,
+ *     else 0), uint32 reserved[3] (0);
+ *   count entries (152 bytes each): uint32 dtype, uint32 rank (<= HETRUN_MAX_RANK), uint64 offset,
+ *     uint64 bytes, int64 dims[HETRUN_MAX_RANK] (the first `rank` used, the rest 0);
+ *   then the element data, each at `offset` bytes from the value's start, a multiple of 64.
+ * An optional's element is a tensor, or (inner_kind SEQUENCE) a nested packed sequence whose entry
+ * says dtype SEQUENCE, rank 1, dims {bytes}.
+ * A STRING tensor crosses the same way (dtype STRING, rank 1, dims {byte count}), packed with the
+ * same header and one entry: kind STRING, element_dtype STRING, count 1, inner_kind 0; the entry has
+ * dtype STRING and the tensor's rank and dims; at its offset lie n = product(dims) uint64 byte
+ * lengths, then the n strings' bytes (UTF-8, no terminators) back to back; its `bytes` is
+ * 8 * n + the sum of the lengths. The graph view describes a string value as rank 1, dims {-1}.
+ * Only a plugin whose table sets HETRUN_PLUGIN_PACKED_VALUES in `flags` is asked to run nodes that
+ * touch packed values (sequence, optional or string); the host declines them for the others on
+ * their behalf. Readers must check every count, offset and size. */
+#define HETRUN_DTYPE_SEQUENCE 256u
+#define HETRUN_DTYPE_OPTIONAL 257u
+#define HETRUN_CONTAINER_MAGIC 0x31515348u /* "HSQ1" */
+#define HETRUN_CONTAINER_HEADER_BYTES 32u
+#define HETRUN_CONTAINER_ENTRY_BYTES 152u
 
 /*===-- Host services ---------------------------------------------------------------------------===*/
 
@@ -232,6 +260,12 @@ typedef struct hetrun_device_info {
 typedef struct hetrun_device_options {
   uint32_t struct_size;
   uint32_t threads;         /* worker threads for CPU-like devices; 0 = the plugin's default */
+  /* Minor 1: a directory this plugin may use to keep compiled code (kernels, shaders, transformed
+   * weights) between processes, or NULL. The host gives each plugin its own (created on demand),
+   * valid during device_open only (copy it). Entries must be checked (format, key, checksum)
+   * and a bad one ignored: the cache may only ever save time, never change a result. Read it only
+   * when struct_size covers it. */
+  const char* cache_dir;
 } hetrun_device_options;
 
 /* A plugin's answer for one node. The host sets struct_size and zeroes the rest before the call. */
@@ -252,6 +286,10 @@ typedef struct hetrun_tensor_arg {
   int64_t dims[HETRUN_MAX_RANK];
 } hetrun_tensor_arg;
 
+/* hetrun_plugin_v1.flags (minor 1): the plugin runs nodes on packed values (HETRUN_DTYPE_SEQUENCE,
+ * OPTIONAL and STRING). */
+#define HETRUN_PLUGIN_PACKED_VALUES 1u
+
 /*===-- The plugin table ------------------------------------------------------------------------===*/
 
 typedef struct hetrun_plugin_v1 {
@@ -260,7 +298,7 @@ typedef struct hetrun_plugin_v1 {
   uint16_t abi_minor;
   const char* name;         /* device name it registers, e.g. "cpu"; [a-z0-9_]+ */
   const char* version;      /* plugin version, e.g. "0.1.0" */
-  uint32_t flags;           /* reserved, 0 */
+  uint32_t flags;           /* HETRUN_PLUGIN_* capabilities (minor 1); 0 in ABI 1.0 */
   uint32_t reserved0;
 
   /* Starts the plugin. `host` stays valid until shutdown(); the host always passes a complete table.

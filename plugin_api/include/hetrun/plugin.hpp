@@ -70,7 +70,8 @@ inline void Log(hetrun_log_level_t level, const std::string& message) {
   if (const hetrun_host_services* host = HostSlot()) host->log(level, message.c_str());
 }
 
-// Bytes per element; 0 for STRING and unknown types.
+// Bytes per element; 0 for unknown types and for STRING/SEQUENCE/OPTIONAL, whose packed values
+// (ABI minor 1) are byte tensors: see HETRUN_PLUGIN_PACKED_VALUES in plugin.h.
 inline size_t DTypeSize(hetrun_dtype_t t) {
   switch (t) {
     case HETRUN_DTYPE_BOOL:
@@ -110,6 +111,8 @@ inline const char* DTypeName(hetrun_dtype_t t) {
     case HETRUN_DTYPE_COMPLEX64: return "complex64";
     case HETRUN_DTYPE_COMPLEX128: return "complex128";
     case HETRUN_DTYPE_BFLOAT16: return "bfloat16";
+    case HETRUN_DTYPE_SEQUENCE: return "sequence";
+    case HETRUN_DTYPE_OPTIONAL: return "optional";
     default: return "undefined";
   }
 }

@@ -246,7 +246,7 @@ Executable::RunArgs Executable::BindArguments(const hetrun_tensor_arg* inputs, u
     } catch (...) {
       RethrowWithContext(what);
     }
-    if (arg.offset % plugin::DTypeSize(arg.dtype) != 0) {
+    if (arg.offset % ElementBytes(arg.dtype) != 0) {
       ThrowInvalid(what + ": offset " + std::to_string(arg.offset) +
                    " is not a multiple of the element size");
     }
@@ -276,7 +276,7 @@ Executable::RunArgs Executable::BindArguments(const hetrun_tensor_arg* inputs, u
     if (arg.rank > HETRUN_MAX_RANK) {
       ThrowInvalid(what + ": rank " + std::to_string(arg.rank) + " exceeds HETRUN_MAX_RANK");
     }
-    const size_t element_bytes = plugin::DTypeSize(arg.dtype);
+    const size_t element_bytes = ElementBytes(arg.dtype);
     if (element_bytes == 0 || arg.offset % element_bytes != 0) {
       ThrowInvalid(what + ": offset " + std::to_string(arg.offset) +
                    " is not a multiple of the element size of " + plugin::DTypeName(arg.dtype));

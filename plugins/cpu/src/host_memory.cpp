@@ -43,8 +43,16 @@ AlignedBytes AllocateAligned(uint64_t bytes, const char* what) {
   return AlignedBytes(p);
 }
 
+size_t ElementBytes(hetrun_dtype_t dtype) {
+  // Packed values (plugin.h, minor 1) are bytes: sequences, optionals and string tensors.
+  if (dtype == HETRUN_DTYPE_SEQUENCE || dtype == HETRUN_DTYPE_OPTIONAL ||
+      dtype == HETRUN_DTYPE_STRING)
+    return 1;
+  return plugin::DTypeSize(dtype);
+}
+
 uint64_t TensorBytes(hetrun_dtype_t dtype, const int64_t* dims, size_t rank) {
-  const uint64_t element_bytes = plugin::DTypeSize(dtype);
+  const uint64_t element_bytes = ElementBytes(dtype);
   if (element_bytes == 0) {
     throw plugin::Error(
         HETRUN_STATUS_INVALID_ARGUMENT,

@@ -29,6 +29,10 @@ using AlignedBytes = std::unique_ptr<std::byte[], AlignedDeleter>;
 // when the size exceeds physical memory or the allocation fails; `what` goes into the message.
 AlignedBytes AllocateAligned(uint64_t bytes, const char* what);
 
+// Bytes per element of `dtype`: plugin::DTypeSize, and 1 for the packed sequence / optional values
+// (a rank-1 tensor of their bytes, plugin.h minor 1); 0 for dtypes without a fixed size.
+size_t ElementBytes(hetrun_dtype_t dtype);
+
 // Bytes of a tensor of `dtype` and `dims`. Throws plugin::Error(INVALID_ARGUMENT) for a negative
 // dimension, a dtype without a fixed size, or a size that does not fit in 64 bits.
 uint64_t TensorBytes(hetrun_dtype_t dtype, const int64_t* dims, size_t rank);

@@ -45,6 +45,11 @@ const KernelTable& Table() {
     RegisterRoiAlignKernels(t);
     RegisterControlFlowKernels(t);
     RegisterScanKernels(t);
+    RegisterSequenceKernels(t);
+    RegisterOptionalKernels(t);
+    RegisterStringKernels(t);
+    RegisterSequenceMapKernels(t);
+    RegisterTfIdfKernels(t);
     return t;
   }();
   return table;
@@ -86,7 +91,7 @@ double EstimateCostUs(const KernelBuildContext& ctx, int threads, double peak_gf
 double StaticBytes(const hetrun_value& v) {
   double n = 1;
   for (int32_t i = 0; i < v.rank; ++i) n *= v.dims[i] > 0 ? static_cast<double>(v.dims[i]) : 1.0;
-  return n * static_cast<double>(plugin::DTypeSize(v.dtype));
+  return n * static_cast<double>(ElementBytes(v.dtype));
 }
 
 double MemoryBoundCostUs(const KernelBuildContext& ctx, const CostModel& model) {

@@ -22,7 +22,7 @@ struct TensorRef {
     for (int64_t d : dims) n *= d;
     return n;
   }
-  size_t bytes() const { return static_cast<size_t>(numel()) * plugin::DTypeSize(dtype); }
+  size_t bytes() const { return static_cast<size_t>(numel()) * ElementBytes(dtype); }
   template <typename T>
   T* as() const {
     return static_cast<T*>(data);

@@ -32,7 +32,7 @@ TEST(CpuPluginAbi, TableDescribesTheCpuPlugin) {
   EXPECT_EQ(p->abi_minor, HETRUN_ABI_MINOR);
   EXPECT_STREQ(p->name, "cpu");
   EXPECT_STREQ(p->version, "0.1.0");
-  EXPECT_EQ(p->flags, 0u);
+  EXPECT_EQ(p->flags, HETRUN_PLUGIN_PACKED_VALUES);  // it runs strings, sequences, optionals
   // Every slot except the optional unavailable_reason is present.
 #define HT_EXPECT_SLOT(slot) EXPECT_NE(p->slot, nullptr) << #slot
   HT_EXPECT_SLOT(init);

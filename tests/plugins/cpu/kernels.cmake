@@ -15,10 +15,13 @@ hetrun_add_test(NAME cpu_kernels_test
     ${CMAKE_CURRENT_LIST_DIR}/kernels_recurrent_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/kernels_signal_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/kernels_control_flow_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/kernels_sequence_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/kernels_text_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/kernels_string_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/graph_builder.cpp
     ${PROJECT_SOURCE_DIR}/plugins/cpu/src/kernel_registry.cpp
     ${HETRUN_CPU_KERNEL_TEST_KERNELS}
-  LIBS hetrun_cpu_runtime
+  LIBS hetrun_cpu_runtime hetrun::core  # core: the host side of the packed-layout round trip
   LABELS unit)
 target_include_directories(cpu_kernels_test PRIVATE ${PROJECT_SOURCE_DIR}/plugins/cpu/src)
 

@@ -199,7 +199,8 @@ TEST(HostMemory, TensorBytesChecksDimsAndOverflow) {
   EXPECT_EQ(TensorBytes(HETRUN_DTYPE_FLOAT32, {INT64_MAX, INT64_MAX, 0}), 0u);
   EXPECT_THROW(TensorBytes(HETRUN_DTYPE_FLOAT32, {INT64_MAX, 2}), plugin::Error);
   EXPECT_THROW(TensorBytes(HETRUN_DTYPE_FLOAT32, {-1, 2}), plugin::Error);
-  EXPECT_THROW(TensorBytes(HETRUN_DTYPE_STRING, {2}), plugin::Error);
+  EXPECT_THROW(TensorBytes(HETRUN_DTYPE_UNDEFINED, {2}), plugin::Error);
+  EXPECT_EQ(TensorBytes(HETRUN_DTYPE_STRING, {300}), 300u);  // packed (plugin.h, minor 1): bytes
   EXPECT_TRUE(RangeFits(0, 8, 8));
   EXPECT_FALSE(RangeFits(1, 8, 8));
   EXPECT_FALSE(RangeFits(UINT64_MAX, 2, 8));

@@ -105,9 +105,11 @@ bool RunAbiChecks(const std::string& path, CheckLog& log) {
   log.Expect("abi.version_string",
              std::regex_match(v, std::regex(R"(\d+\.\d+(\.\d+)?([-+][0-9A-Za-z.+-]+)?)")),
              t->version ? "'" + v + "'" + (v.empty() ? " is empty" : "") : "version is NULL");
-  log.Expect("abi.reserved_fields", t->flags == 0 && t->reserved0 == 0,
+  // flags may hold only the capability bits ABI 1.1 defines.
+  log.Expect("abi.reserved_fields",
+             (t->flags & ~HETRUN_PLUGIN_PACKED_VALUES) == 0 && t->reserved0 == 0,
              "flags " + std::to_string(t->flags) + ", reserved0 " + std::to_string(t->reserved0) +
-                 " (both must be 0 in ABI 1.0)");
+                 " (flags may only set HETRUN_PLUGIN_PACKED_VALUES; reserved0 must be 0)");
 
   std::string missing, optional;
   for (const Slot& s : kSlots) {

@@ -1,7 +1,7 @@
 // The core graph IR: a small, typed SSA graph. Values are tensors with a dtype and a (possibly
-// symbolic) shape; nodes are ONNX operators that consume and produce values. Nodes are kept in
-// topological order. Passes and the partitioner work on this; plugins see it only as a C graph
-// view.
+// symbolic) shape, or ONNX sequence / optional values (packed, see container_value.h); nodes are
+// ONNX operators that consume and produce values. Nodes are kept in topological order. Passes and
+// the partitioner work on this; plugins see it only as a C graph view.
 #pragma once
 
 #include <cstdint>
@@ -43,10 +43,14 @@ inline constexpr ValueId kNoValue = -1;
 
 struct Value {
   std::string name;
-  DType dtype = DType::kUndefined;
-  Shape shape;
+  DType dtype = DType::kUndefined;         // kSequence / kOptional for the non-tensor kinds
+  Shape shape;                             // for those: rank 1, the packed byte count (unknown)
   std::shared_ptr<const Tensor> constant;  // set for initializers and folded constants
   NodeId producer = -1;                    // -1 for graph inputs and constants
+  // kSequence: the dtype of its tensors. kOptional: the dtype of the tensor(s) it wraps, and
+  // `optional_of_sequence` when it wraps a sequence rather than a tensor.
+  DType element_dtype = DType::kUndefined;
+  bool optional_of_sequence = false;
 };
 
 class Graph;

@@ -1,5 +1,6 @@
-// Cast between the numeric dtypes, bool and float16. Float-to-integer casts truncate toward zero
-// and saturate at the target's range (NaN gives 0) instead of invoking undefined behaviour.
+// Cast between the numeric dtypes, bool and float16 (strings: string_cast.h). Float-to-integer
+// casts truncate toward zero and saturate at the target's range (NaN gives 0) instead of invoking
+// undefined behaviour.
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -9,6 +10,7 @@
 #include "kernels/dispatch.h"
 #include "kernels/half_float.h"
 #include "kernels/registry.h"
+#include "kernels/string_cast.h"
 
 namespace hetrun::cpu {
 namespace {
@@ -110,6 +112,15 @@ class CastKernel final : public Kernel {
 };
 
 std::unique_ptr<Kernel> MakeCast(const KernelBuildContext& c) {
+  const hetrun_dtype_t from = c.input(0).dtype;
+  hetrun_dtype_t to = HETRUN_DTYPE_UNDEFINED;
+  if (std::string_view(OpName(c)) == "CastLike") {
+    RequireInput(c, 1, "target_type");
+    to = c.input(1).dtype;
+  } else {
+    to = static_cast<hetrun_dtype_t>(plugin::AttrInt(c.node, "to", HETRUN_DTYPE_UNDEFINED));
+  }
+  if (from == HETRUN_DTYPE_STRING || to == HETRUN_DTYPE_STRING) return MakeStringCast(c, from, to);
   return std::make_unique<CastKernel>(c);
 }
 

@@ -12,8 +12,8 @@ BufferTensor Borrow(const TensorRef& t) {
 }
 
 BufferTensor Scalar(hetrun_dtype_t dtype, const void* value) {
-  BufferTensor t{dtype, {}, Buffer::Allocate(plugin::DTypeSize(dtype))};
-  std::memcpy(t.buffer->data(), value, plugin::DTypeSize(dtype));
+  BufferTensor t{dtype, {}, Buffer::Allocate(ElementBytes(dtype))};
+  std::memcpy(t.buffer->data(), value, ElementBytes(dtype));
   return t;
 }
 

@@ -79,5 +79,10 @@ void RegisterSpectralKernels(KernelTable& table);
 void RegisterRoiAlignKernels(KernelTable& table);
 void RegisterControlFlowKernels(KernelTable& table);
 void RegisterScanKernels(KernelTable& table);
+void RegisterSequenceKernels(KernelTable& table);
+void RegisterOptionalKernels(KernelTable& table);
+void RegisterStringKernels(KernelTable& table);
+void RegisterSequenceMapKernels(KernelTable& table);
+void RegisterTfIdfKernels(KernelTable& table);
 
 }  // namespace hetrun::cpu

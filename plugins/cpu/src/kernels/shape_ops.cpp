@@ -9,6 +9,7 @@
 
 #include "kernels/common.h"
 #include "kernels/dispatch.h"
+#include "kernels/packed_values.h"
 #include "kernels/registry.h"
 #include "kernels/training_mode.h"
 
@@ -157,7 +158,10 @@ class SqueezeKernel final : public ViewKernel {
 
 class IdentityKernel final : public ViewKernel {
  public:
-  explicit IdentityKernel(const KernelBuildContext& ctx) { RequireDataType(ctx); }
+  explicit IdentityKernel(const KernelBuildContext& ctx) {
+    // A packed value (sequence, optional or string tensor) is copied like any bytes.
+    if (!IsPackedDType(ctx.input(0).dtype)) RequireDataType(ctx);
+  }
   std::vector<OutputSpec> InferOutputs(const std::vector<const TensorRef*>& in) override {
     return {OutputSpec{in[0]->dtype, in[0]->dims}};
   }

@@ -7,6 +7,7 @@
 #include "control_flow_tensors.h"
 #include "executable.h"
 #include "handles.h"
+#include "packed_values.h"
 
 namespace hetrun::cpu {
 namespace {
@@ -164,8 +165,19 @@ std::vector<BufferTensor> Subgraph::Run(const std::vector<BufferTensor>& inputs,
   }
   Executable::RunArgs args;
   args.inputs.reserve(inputs.size() + outer_slots_.size());
+  std::vector<BufferTensor> wrapped;  // keeps the optionals made below alive
+  wrapped.reserve(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
-    const BufferTensor& t = inputs[i];
+    const BufferTensor* given = &inputs[i];
+    // An optional input given a tensor or sequence (Loop's carried optional after the body
+    // returned a sequence, as ONNX allows) receives it as a present optional.
+    if (input_dtypes_[i] == HETRUN_DTYPE_OPTIONAL && given->dtype != HETRUN_DTYPE_OPTIONAL &&
+        given->dtype != HETRUN_DTYPE_UNDEFINED) {
+      const TensorRef ref = given->ref();
+      wrapped.push_back(PackOptional(&ref));
+      given = &wrapped.back();
+    }
+    const BufferTensor& t = *given;
     if (input_dtypes_[i] != HETRUN_DTYPE_UNDEFINED && t.dtype != input_dtypes_[i]) {
       ThrowInvalid(description_ + ": input #" + std::to_string(i) + " is declared " +
                    plugin::DTypeName(input_dtypes_[i]) + ", the node gives it " +
