@@ -11,8 +11,9 @@ packages=(
   llvm-16-dev
   libonnx-dev libprotobuf-dev protobuf-compiler python3-onnx python3-numpy
   python3-pybind11 python3-pytest
-  libboost-dev libboost-filesystem-dev nlohmann-json3-dev
+  libboost-dev libboost-filesystem-dev nlohmann-json3-dev libxxhash-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang-15 libclang-common-15-dev  # the libFuzzer targets (fuzz/): libclang_rt.fuzzer comes with the latter
   libvulkan-dev mesa-vulkan-drivers glslang-dev glslang-tools spirv-tools spirv-headers
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd
   graphviz

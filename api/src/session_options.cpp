@@ -108,6 +108,15 @@ hetrun_error_t* hetrun_session_options_set_warm_start(hetrun_session_options_t* 
   });
 }
 
+hetrun_error_t* hetrun_session_options_set_cache_dir(hetrun_session_options_t* options,
+                                                     const char* directory) {
+  return Guard("hetrun_session_options_set_cache_dir", [&] {
+    HETRUN_RETURN_IF_ERROR(Require(options, "hetrun_session_options_set_cache_dir", "options"));
+    options->options.cache_dir = directory != nullptr ? directory : "";
+    return Status::Ok();
+  });
+}
+
 hetrun_error_t* hetrun_session_options_set_device_memory(hetrun_session_options_t* options,
                                                          const char* device, uint64_t bytes) {
   return Guard("hetrun_session_options_set_device_memory", [&] {

@@ -111,6 +111,28 @@ Result<Tensor> Tensor::FromBytes(DType dtype, std::vector<int64_t> dims, const v
   return t;
 }
 
+Result<Tensor> Tensor::View(DType dtype, std::vector<int64_t> dims,
+                            std::shared_ptr<const void> owner, const void* data, size_t bytes) {
+  if (dtype == DType::kUndefined || dtype == DType::kString || DTypeName(dtype) == "invalid")
+    return InvalidArgument("cannot view raw bytes as a tensor of dtype " +
+                           std::string(DTypeName(dtype)));
+  Tensor t;
+  t.dtype_ = dtype;
+  const int64_t width = static_cast<int64_t>(DTypeSize(dtype));
+  HETRUN_ASSIGN_OR_RETURN(t.element_count_, CheckedElementCount(dims, kMaxBytes / width));
+  t.byte_size_ = static_cast<size_t>(t.element_count_ * width);
+  t.dims_ = std::move(dims);
+  if (bytes != t.byte_size_) {
+    return InvalidArgument(t.Describe() + " needs " + std::to_string(t.byte_size_) +
+                           " bytes, got " + std::to_string(bytes));
+  }
+  // The aliasing constructor shares `owner`'s lifetime; the const_cast is safe because View
+  // tensors are only read (see the header).
+  t.storage_ = std::shared_ptr<std::byte>(std::const_pointer_cast<void>(std::move(owner)),
+                                          static_cast<std::byte*>(const_cast<void*>(data)));
+  return t;
+}
+
 std::string Tensor::Describe() const {
   return std::string(DTypeName(dtype_)) + "[" + DimsToString(dims_) + "]";
 }

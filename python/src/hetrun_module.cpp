@@ -99,9 +99,10 @@ class InferenceSession {
                    const std::string& partition, uint32_t threads, const std::string& fallback,
                    const std::vector<std::string>& assign,
                    const std::vector<std::string>& plugin_paths, bool warm_start,
-                   const std::string& profile, const Shapes& input_shapes)
+                   const std::string& profile, const Shapes& input_shapes,
+                   const std::string& cache_dir)
       : session_(Create(path, devices, partition, threads, fallback, assign, plugin_paths,
-                        warm_start, profile, input_shapes)) {}
+                        warm_start, profile, input_shapes, cache_dir)) {}
 
   std::vector<NodeArg> get_inputs() const { return Args(session_.GetInputs()); }
   std::vector<NodeArg> get_outputs() const { return Args(session_.GetOutputs()); }
@@ -148,11 +149,12 @@ class InferenceSession {
                                 const std::string& partition, uint32_t threads,
                                 const std::string& fallback, const std::vector<std::string>& assign,
                                 const std::vector<std::string>& plugin_paths, bool warm_start,
-                                const std::string& profile, const Shapes& input_shapes) {
+                                const std::string& profile, const Shapes& input_shapes,
+                                const std::string& cache_dir) {
     hetrun::SessionOptions options;
     for (const auto& [name, dims] : input_shapes) options.InputShape(name, dims);
     options.Devices(devices).Partition(partition).Threads(threads).Fallback(fallback);
-    options.WarmStart(warm_start);
+    options.WarmStart(warm_start).CacheDir(cache_dir);
     for (const std::string& a : assign) options.Assign(a);
     if (!profile.empty()) options.ProfilingFile(profile);
     hetrun::Env env;
@@ -197,14 +199,15 @@ PYBIND11_MODULE(hetrun, m) {
   py::class_<InferenceSession>(m, "InferenceSession")
       .def(py::init<const std::string&, const std::vector<std::string>&, const std::string&,
                     uint32_t, const std::string&, const std::vector<std::string>&,
-                    const std::vector<std::string>&, bool, const std::string&, const Shapes&>(),
+                    const std::vector<std::string>&, bool, const std::string&, const Shapes&,
+                    const std::string&>(),
            py::arg("path"), py::arg("devices") = std::vector<std::string>{"cpu"},
            py::arg("partition") = "cost", py::arg("threads") = 0, py::arg("fallback") = "none",
            py::arg("assign") = std::vector<std::string>{},
            py::arg("plugin_paths") = std::vector<std::string>{}, py::arg("warm_start") = false,
-           py::arg("profile") = "", py::arg("input_shapes") = Shapes{},
+           py::arg("profile") = "", py::arg("input_shapes") = Shapes{}, py::arg("cache_dir") = "",
            "Loads, partitions and compiles the ONNX model at `path` for `devices` (priority "
-           "order).")
+           "order). cache_dir: keep compiled plans there (like the CLI's --cache-dir).")
       .def("run", &InferenceSession::run, py::arg("output_names"), py::arg("input_feed"),
            "Runs the model: output_names None for all outputs; input_feed maps every input name "
            "to a numpy array of the input's dtype. Returns a list of numpy arrays.")

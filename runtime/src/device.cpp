@@ -58,7 +58,8 @@ Result<DeviceProperties> QueryDeviceProperties(const plugin_api::PluginLibrary& 
 }
 
 Result<std::unique_ptr<Device>> Device::Open(plugin_api::PluginLibrary& plugin, uint32_t index,
-                                             const std::string& display_name, uint32_t threads) {
+                                             const std::string& display_name, uint32_t threads,
+                                             const std::string& cache_dir) {
   uint32_t count = 0;
   HETRUN_RETURN_IF_ERROR(plugin_api::TakeStatus(plugin.table().device_count(plugin.self(), &count),
                                                 "plugin '" + plugin.name() + "': device_count"));
@@ -78,6 +79,7 @@ Result<std::unique_ptr<Device>> Device::Open(plugin_api::PluginLibrary& plugin, 
   hetrun_device_options options{};
   options.struct_size = sizeof(options);
   options.threads = threads;
+  options.cache_dir = cache_dir.empty() ? nullptr : cache_dir.c_str();
   hetrun_device_t handle = nullptr;
   HETRUN_RETURN_IF_ERROR(
       device->Check(plugin.table().device_open(plugin.self(), index, &options, &handle), "open"));

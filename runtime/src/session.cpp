@@ -1,9 +1,11 @@
 #include "hetrun/runtime/session.h"
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "container_support.h"
 #include "hetrun/core/graph_view.h"
 #include "hetrun/core/onnx_import.h"
 #include "hetrun/partitioner/plan_format.h"
@@ -31,6 +33,12 @@ partitioner::DeviceCost CostOf(const Device& device) {
   return cost;
 }
 
+// --cache-dir: each plugin keeps its compiled code in a directory of its own beside the plans.
+std::string PluginCacheDir(const SessionOptions& options, const std::string& plugin) {
+  if (options.cache_dir.empty()) return "";
+  return (std::filesystem::path(options.cache_dir) / plugin).string();
+}
+
 }  // namespace
 
 Result<FallbackPolicy> ParseFallbackPolicy(const std::string& text) {
@@ -44,6 +52,9 @@ Session::~Session() = default;
 
 Result<std::unique_ptr<Session>> Session::Create(const std::string& model_path,
                                                  const SessionOptions& options) {
+  const bool warm_start = options.warm_start && !options.plan_only &&
+                          options.devices != std::vector<std::string>{"cpu"};
+  if (!options.cache_dir.empty() && !warm_start) return CreateCached(model_path, options);
   auto start = std::chrono::steady_clock::now();
   core::ImportOptions import_options;
   import_options.input_shapes = options.input_shapes;
@@ -51,6 +62,7 @@ Result<std::unique_ptr<Session>> Session::Create(const std::string& model_path,
   const double import_ms = MsSince(start);
   HETRUN_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, Create(std::move(graph), options));
   session->import_ms_ = import_ms;
+  session->create_ms_ = MsSince(start);
   return session;
 }
 
@@ -58,28 +70,40 @@ Result<std::unique_ptr<Session>> Session::Create(core::Graph graph, const Sessio
   if (options.warm_start && !options.plan_only &&
       options.devices != std::vector<std::string>{"cpu"})
     return CreateWarmStart(std::move(graph), options);
+  const auto start = std::chrono::steady_clock::now();
   std::unique_ptr<Session> session(new Session());
-  session->graph_ = std::move(graph);
-  session->timeout_ms_ = options.timeout_ms;
-  session->verify_finite_ =
-      options.verify_finite.value_or(options.fallback == FallbackPolicy::kCpu);
-  session->plan_only_ = options.plan_only;
-  for (core::ValueId id : session->graph_.inputs) {
-    const core::Value& v = session->graph_.values[id];
-    session->inputs_.push_back({v.name, v.dtype, v.shape});
-  }
-  for (core::ValueId id : session->graph_.outputs) {
-    const core::Value& v = session->graph_.values[id];
-    session->outputs_.push_back({v.name, v.dtype, v.shape});
-  }
+  session->Init(std::move(graph), options);
   HETRUN_RETURN_IF_ERROR(session->Prepare(options));
+  session->create_ms_ = MsSince(start);
   return session;
 }
 
+void Session::Init(core::Graph graph, const SessionOptions& options) {
+  graph_ = std::move(graph);
+  timeout_ms_ = options.timeout_ms;
+  verify_finite_ = options.verify_finite.value_or(options.fallback == FallbackPolicy::kCpu);
+  plan_only_ = options.plan_only;
+  for (core::ValueId id : graph_.inputs) {
+    const core::Value& v = graph_.values[id];
+    inputs_.push_back({v.name, v.dtype, v.shape});
+  }
+  for (core::ValueId id : graph_.outputs) {
+    const core::Value& v = graph_.values[id];
+    outputs_.push_back({v.name, v.dtype, v.shape});
+  }
+}
+
 Status Session::Prepare(const SessionOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
   HETRUN_RETURN_IF_ERROR(OpenDevices(options));
+  open_ms_ = MsSince(start);
+  return PlanAndCompile(options, nullptr);
+}
+
+Status Session::PlanAndCompile(const SessionOptions& options,
+                               const partitioner::CapabilityTable* known_answers) {
   auto start = std::chrono::steady_clock::now();
-  HETRUN_RETURN_IF_ERROR(PlanParts(options));
+  HETRUN_RETURN_IF_ERROR(PlanParts(options, known_answers));
   partition_ms_ = MsSince(start);
   if (plan_only_) return Status::Ok();
   start = std::chrono::steady_clock::now();
@@ -98,9 +122,12 @@ Status Session::OpenDevices(const SessionOptions& options) {
     for (const auto& seen : devices_)
       if (seen->display_name() == name.ToString())
         return InvalidArgument("device '" + seen->display_name() + "' listed twice");
+    const auto load_start = std::chrono::steady_clock::now();
     HETRUN_ASSIGN_OR_RETURN(plugin_api::PluginLibrary * plugin, registry_->Load(name.plugin));
+    plugin_load_ms_ += MsSince(load_start);
     HETRUN_ASSIGN_OR_RETURN(std::unique_ptr<Device> device,
-                            Device::Open(*plugin, name.index, name.ToString(), options.threads));
+                            Device::Open(*plugin, name.index, name.ToString(), options.threads,
+                                         PluginCacheDir(options, name.plugin)));
     if (name.ToString() == "cpu") fallback_device_ = static_cast<int>(devices_.size());
     devices_.push_back(std::move(device));
   }
@@ -108,16 +135,20 @@ Status Session::OpenDevices(const SessionOptions& options) {
   // --fallback cpu needs a CPU device even when it was not selected; open it now so a missing
   // CPU plugin is reported before anything runs.
   if (options.fallback == FallbackPolicy::kCpu && fallback_device_ < 0) {
+    const auto load_start = std::chrono::steady_clock::now();
     HETRUN_ASSIGN_OR_RETURN(plugin_api::PluginLibrary * cpu, registry_->Load("cpu"));
-    HETRUN_ASSIGN_OR_RETURN(std::unique_ptr<Device> device,
-                            Device::Open(*cpu, 0, "cpu", options.threads));
+    plugin_load_ms_ += MsSince(load_start);
+    HETRUN_ASSIGN_OR_RETURN(
+        std::unique_ptr<Device> device,
+        Device::Open(*cpu, 0, "cpu", options.threads, PluginCacheDir(options, "cpu")));
     fallback_device_ = static_cast<int>(devices_.size());
     devices_.push_back(std::move(device));
   }
   return Status::Ok();
 }
 
-Status Session::PlanParts(const SessionOptions& options) {
+Status Session::PlanParts(const SessionOptions& options,
+                          const partitioner::CapabilityTable* known_answers) {
   // Ask every selected device about every node.
   std::unique_ptr<core::GraphView> whole = core::GraphView::Build(graph_);
   partitioner::PartitionRequest request;
@@ -138,6 +169,10 @@ Status Session::PlanParts(const SessionOptions& options) {
     if (auto it = options.device_memory.find(device.display_name());
         it != options.device_memory.end())
       request.devices.back().memory_bytes = it->second;
+    if (known_answers != nullptr) {  // from the plan cache, for this graph and these devices
+      request.answers[d] = (*known_answers)[d];
+      continue;
+    }
     std::vector<hetrun_node_support> support(graph_.nodes.size());
     for (hetrun_node_support& s : support) s.struct_size = sizeof(s);
     if (!graph_.nodes.empty())
@@ -150,6 +185,15 @@ Status Session::PlanParts(const SessionOptions& options) {
       request.answers[d][n] = {support[n].supported != 0, support[n].cost_us, support[n].reason};
       if (!request.answers[d][n].supported && request.answers[d][n].reason.empty())
         request.answers[d][n].reason = "declined without a reason";
+    }
+    if (!RunsPackedValues(device.api())) {
+      const std::vector<std::string> touched = PackedValuesTouched(graph_);
+      for (size_t n = 0; n < touched.size(); ++n)
+        if (!touched[n].empty())
+          request.answers[d][n] = {false, 0,
+                                   "touches the string/sequence/optional value '" + touched[n] +
+                                       "'; the plugin does not declare "
+                                       "HETRUN_PLUGIN_PACKED_VALUES (declined by the host)"};
     }
   }
   request.replay = options.replay;

@@ -250,6 +250,37 @@ static void test_create_errors(void) {
   hetrun_session_options_release(options);
 }
 
+/* --cache-dir through the C API: a cold then a warm session give the reference outputs. */
+static void test_cache_dir(const hetrun_tensor_t* expected) {
+  int round;
+  EXPECT_ERROR(hetrun_session_options_set_cache_dir(NULL, "dir"), HETRUN_ERROR_INVALID_ARGUMENT,
+               "options");
+  for (round = 0; round < 2; ++round) {
+    hetrun_session_options_t* options = NULL;
+    hetrun_session_t* session = NULL;
+    const char* devices[1] = {"cpu"};
+    OK(hetrun_session_options_create(&options));
+    OK(hetrun_session_options_set_devices(options, devices, 1));
+    OK(hetrun_session_options_set_partition(options, "priority"));
+    OK(hetrun_session_options_set_threads(options, 1));
+    OK(hetrun_session_options_set_fallback(options, "cpu"));
+    OK(hetrun_session_options_set_cache_dir(options, "c_api_test_cache"));
+    OK(hetrun_session_create(NULL, model_path(), options, &session));
+    hetrun_session_options_release(options);
+    if (session != NULL) {
+      hetrun_tensor_t* output = run_once(session);
+      void* a = NULL;
+      void* b = NULL;
+      size_t bytes_a = 0, bytes_b = 0;
+      OK(hetrun_tensor_data(output, &a, &bytes_a));
+      OK(hetrun_tensor_data((hetrun_tensor_t*)expected, &b, &bytes_b));
+      EXPECT(bytes_a == bytes_b && a != NULL && b != NULL && memcmp(a, b, bytes_a) == 0);
+      hetrun_tensor_release(output);
+    }
+    hetrun_session_release(session);
+  }
+}
+
 static void test_create_from_memory(const hetrun_tensor_t* expected) {
   FILE* file = fopen(model_path(), "rb");
   long size;
@@ -404,6 +435,7 @@ int main(void) {
     OK(hetrun_tensor_data(reference, &data, NULL));
     test_async(session, ((const float*)data)[0]);
     test_create_from_memory(reference);
+    test_cache_dir(reference);
   }
   hetrun_tensor_release(reference);
   hetrun_session_release(session);

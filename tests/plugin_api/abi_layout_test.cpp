@@ -16,6 +16,7 @@ static_assert(offsetof(hetrun_plugin_v1, event_release) == 32 + 18 * sizeof(void
 static_assert(sizeof(hetrun_plugin_v1) == 32 + 19 * sizeof(void*));
 static_assert(offsetof(hetrun_host_services, status_create) == 8);
 static_assert(offsetof(hetrun_node_support, cost_us) == 8);
+static_assert(offsetof(hetrun_device_options, cache_dir) == 8);  // minor 1
 static_assert(sizeof(hetrun_tensor_arg) == 24 + 8 * HETRUN_MAX_RANK);
 static_assert(offsetof(hetrun_graph_view, values) == 8);
 

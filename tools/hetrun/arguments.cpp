@@ -180,6 +180,9 @@ Result<RunArguments> ParseRunArguments(const std::vector<std::string>& args) {
       out.verify_finite = opt == "--verify-finite";
     } else if (opt == "--warm-start") {
       out.warm_start = true;
+    } else if (opt == "--cache-dir") {
+      HETRUN_ASSIGN_OR_RETURN(out.cache_dir, reader.Value(opt));
+      if (out.cache_dir.empty()) return InvalidArgument("--cache-dir: expected a directory");
     } else if (opt == "--check") {
       out.check = true;
     } else if (opt == "--check-rtol" || opt == "--check-atol") {

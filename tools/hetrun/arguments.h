@@ -37,6 +37,7 @@ struct RunArguments {
   // --check: every part off the CPU re-run on the CPU plugin and compared.
   bool check = false;
   bool warm_start = false;
+  std::string cache_dir;              // --cache-dir: compiled plans and the plugins' compiled code
   std::optional<bool> verify_finite;  // --verify-finite / --no-verify-finite  // --warm-start:
                                       // CPU-only plan first, the full plan when compiled
   double check_rtol = 1e-3, check_atol = 1e-4;

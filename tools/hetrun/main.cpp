@@ -34,6 +34,9 @@ run options:
       --timeout-ms MS      fail a part that runs longer than MS
       --warm-start         answer the first runs with a CPU-only plan while the other devices
                            compile in the background, then switch to the full plan
+      --cache-dir DIR      keep compiled plans in DIR (created when missing): a later session
+                           of the same model, devices, plugins and options skips import,
+                           partitioning and the plugins' code generation (not with --warm-start)
       --check              re-run every part placed off the CPU on the CPU plugin with the same
                            inputs; report each output's max abs/rel error and the first diverging
                            node; exit 1 when beyond --check-rtol R (1e-3) / --check-atol A (1e-4)

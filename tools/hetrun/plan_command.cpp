@@ -23,6 +23,9 @@ int PlanCommand(const std::vector<std::string>& args) {
   Result<std::unique_ptr<runtime::Session>> created = runtime::Session::Create(a.model, *options);
   if (!created.ok()) return Fail(created.status().message());
   const runtime::Session& session = **created;
+  if (!session.cache_info().warning.empty())
+    std::fprintf(stderr, "hetrun: warning: --cache-dir: %s\n",
+                 session.cache_info().warning.c_str());
   if (!a.quiet) {
     std::printf("model   %s (%zu nodes), partitioned in %.1f ms\n", a.model.c_str(),
                 session.graph().nodes.size(), session.partition_ms());

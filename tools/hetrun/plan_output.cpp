@@ -58,6 +58,7 @@ Result<runtime::SessionOptions> SessionOptionsFrom(const RunArguments& a) {
   options.plan_in = a.plan_in;
   options.device_memory = a.device_memory;
   options.warm_start = a.warm_start;
+  options.cache_dir = a.cache_dir;
   options.verify_finite = a.verify_finite;
   HETRUN_ASSIGN_OR_RETURN(options.fallback, runtime::ParseFallbackPolicy(a.fallback));
   return options;

@@ -148,6 +148,9 @@ int RunCommand(const std::vector<std::string>& args) {
   Result<std::unique_ptr<runtime::Session>> created = runtime::Session::Create(a.model, *options);
   if (!created.ok()) return Fail(created.status().message());
   const runtime::Session& session = **created;
+  if (!session.cache_info().warning.empty())
+    std::fprintf(stderr, "hetrun: warning: --cache-dir: %s\n",
+                 session.cache_info().warning.c_str());
   if (Status s = WritePlanFiles(session, a); !s.ok()) return Fail(s.message());
 
   std::vector<std::string> sources;
@@ -224,6 +227,12 @@ int RunCommand(const std::vector<std::string>& args) {
                 devices.c_str(), session.plan().parts.size(),
                 session.plan().parts.size() == 1 ? "" : "s", session.plan().strategy.c_str(),
                 session.import_ms(), session.partition_ms(), session.compile_ms());
+    if (!a.cache_dir.empty() && session.cache_info().status == "off")
+      std::printf("cache   plans not cached with --warm-start (the plugins' caches apply)\n");
+    else if (!a.cache_dir.empty())
+      std::printf("cache   %s, %s (session created in %.1f ms)\n",
+                  session.cache_info().status.c_str(), session.cache_info().entry.c_str(),
+                  session.create_ms());
     if (a.verbose) {
       for (const auto& device : session.devices())
         std::printf("        %s: %s\n", device->display_name().c_str(),
@@ -328,6 +337,16 @@ int RunCommand(const std::vector<std::string>& args) {
     };
     if (a.check) report["check"] = PartChecksJson(checks);
     report["first_result_ms"] = first_result_ms;
+    report["open_ms"] = session.open_ms();
+    report["plugin_load_ms"] = session.plugin_load_ms();
+    report["session_create_ms"] = session.create_ms();
+    if (!a.cache_dir.empty()) {
+      const runtime::CacheInfo& cache = session.cache_info();
+      report["cache"] = {{"status", cache.status},
+                         {"key", cache.key},
+                         {"entry", cache.entry},
+                         {"warning", cache.warning}};
+    }
     if (a.warm_start) {
       report["warm_start"] = {{"runs_on_cpu_plan", warm_start_cpu_runs},
                               {"full_plan_ready_ms", session.full_plan_ready_ms()}};

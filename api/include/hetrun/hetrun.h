@@ -139,6 +139,13 @@ HETRUN_API hetrun_error_t* hetrun_session_options_set_device_memory(
 HETRUN_API hetrun_error_t* hetrun_session_options_set_input_shape(hetrun_session_options_t* options,
                                                                   const char* name,
                                                                   const int64_t* dims, size_t rank);
+/* Keeps compiled plans in `directory` (created on demand; NULL or "" turns the cache off), like
+ * the CLI's --cache-dir: a later session of the same model file, devices, plugin builds and
+ * options skips import, partitioning and the plugins' code generation. Damaged entries are ignored
+ * and rebuilt; the cache never changes results. Used by hetrun_session_create (not from memory,
+ * not with warm start); the plugins' own compiled-code caches apply to every session. */
+HETRUN_API hetrun_error_t* hetrun_session_options_set_cache_dir(hetrun_session_options_t* options,
+                                                                const char* directory);
 
 /* ---- Sessions ---------------------------------------------------------------------------------- */
 

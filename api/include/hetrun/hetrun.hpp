@@ -172,6 +172,11 @@ class SessionOptions {
     detail::Check(hetrun_session_options_set_warm_start(options_.get(), enabled ? 1 : 0));
     return *this;
   }
+  // "" turns the compiled-plan cache off.
+  SessionOptions& CacheDir(const std::string& directory) {
+    detail::Check(hetrun_session_options_set_cache_dir(options_.get(), directory.c_str()));
+    return *this;
+  }
   SessionOptions& DeviceMemory(const std::string& device, uint64_t bytes) {
     detail::Check(hetrun_session_options_set_device_memory(options_.get(), device.c_str(), bytes));
     return *this;

@@ -30,6 +30,7 @@ enum class HandleTag : uint32_t {
 struct hetrun_device_s {
   hetrun::cpu::HandleTag tag = hetrun::cpu::HandleTag::kDevice;
   std::shared_ptr<hetrun::cpu::Device> device;
+  std::string cache_dir;  // hetrun_device_options.cache_dir ("" = none), for CompileCache::Scope
 };
 
 struct hetrun_buffer_s {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "compile_cache.h"
 #include "device.h"
 #include "errors.h"
 #include "executable.h"
@@ -110,12 +111,15 @@ hetrun_status_t DeviceOpen(void* self, uint32_t index, const hetrun_device_optio
     uint32_t threads = 0;
     const size_t threads_end = offsetof(hetrun_device_options, threads) + sizeof threads;
     if (options && options->struct_size >= threads_end) threads = options->threads;
+    const size_t cache_dir_end = offsetof(hetrun_device_options, cache_dir) + sizeof(const char*);
     if (threads > kMaxThreads) {
       ThrowInvalid("" + std::to_string(threads) + " threads requested, at most " +
                    std::to_string(kMaxThreads));
     }
     auto handle = std::make_unique<hetrun_device_s>();
     handle->device = std::make_shared<Device>(threads, cpu.peak_gflops / cpu.threads);
+    if (options && options->struct_size >= cache_dir_end && options->cache_dir)
+      handle->cache_dir = options->cache_dir;  // copied: valid during this call only
     *out_device = handle.release();
   });
 }
@@ -131,6 +135,7 @@ hetrun_status_t QuerySupportEntry(hetrun_device_t device, const hetrun_graph_vie
   return plugin::Guard([&] {
     Device& dev = UnwrapDevice(device);
     CheckOut(graph, "graph");
+    const CompileCache::Scope cache(device->cache_dir);  // kernels built to ask may use it
     QuerySupport(*graph, dev.pool().threads(), dev.peak_gflops(), out_support);
   });
 }
@@ -142,6 +147,7 @@ hetrun_status_t Compile(hetrun_device_t device, const hetrun_graph_view* part,
     CheckOut(part, "part");
     CheckOut(out_executable, "out_executable");
     auto handle = std::make_unique<hetrun_executable_s>();
+    const CompileCache::Scope cache(device->cache_dir);
     handle->executable = Executable::Compile(device->device, *part);
     *out_executable = handle.release();
   });
@@ -289,7 +295,7 @@ const hetrun_plugin_v1 kPluginTable = {
     .abi_minor = HETRUN_ABI_MINOR,
     .name = "cpu",
     .version = "0.1.0",
-    .flags = 0,
+    .flags = HETRUN_PLUGIN_PACKED_VALUES,  // kernels/packed_values.h
     .reserved0 = 0,
     .init = Init,
     .shutdown = Shutdown,

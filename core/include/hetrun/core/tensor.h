@@ -23,6 +23,11 @@ class Tensor {
   // Copies `bytes` bytes from `data`; `bytes` must equal the element count times the dtype size.
   static Result<Tensor> FromBytes(DType dtype, std::vector<int64_t> dims, const void* data,
                                   size_t bytes);
+  // A tensor over `bytes` bytes at `data`, which `owner` keeps alive (a memory-mapped cache entry):
+  // nothing is copied. The memory must stay unchanged while any copy of the tensor lives; hold the
+  // result as a const Tensor. Numeric dtypes only; `bytes` must match dims x dtype size.
+  static Result<Tensor> View(DType dtype, std::vector<int64_t> dims,
+                             std::shared_ptr<const void> owner, const void* data, size_t bytes);
 
   DType dtype() const { return dtype_; }
   const std::vector<int64_t>& dims() const { return dims_; }

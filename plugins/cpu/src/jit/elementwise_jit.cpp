@@ -12,10 +12,14 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
 #include <llvm/ADT/StringMap.h>
+#include <llvm/Config/llvm-config.h>
+#include <llvm/ExecutionEngine/ObjectCache.h>
+#include <llvm/ExecutionEngine/Orc/CompileUtils.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
@@ -26,13 +30,34 @@
 #include <llvm/IR/Verifier.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/Host.h>
+#include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Target/TargetMachine.h>
 
+#include "compile_cache.h"
 #include "hetrun/plugin.hpp"
 
 namespace hetrun::cpu {
 namespace {
+
+// Keeps the object code of the last module compiled under each module name, for --cache-dir.
+class CapturingObjectCache : public llvm::ObjectCache {
+ public:
+  void notifyObjectCompiled(const llvm::Module* module, llvm::MemoryBufferRef object) override {
+    objects_[module->getModuleIdentifier()] = object.getBuffer().str();
+  }
+  std::unique_ptr<llvm::MemoryBuffer> getObject(const llvm::Module*) override { return nullptr; }
+  std::string Take(const std::string& name) {
+    auto it = objects_.find(name);
+    if (it == objects_.end()) return {};
+    std::string object = std::move(it->second);
+    objects_.erase(it);
+    return object;
+  }
+
+ private:
+  std::unordered_map<std::string, std::string> objects_;
+};
 
 using Builder = llvm::IRBuilder<>;
 // Emit one op on a float or <W x float> value; IRBuilder's float operations accept both.
@@ -268,7 +293,18 @@ class LlvmElementwiseJit final : public ElementwiseJit {
     builder->setCodeGenOptLevel(llvm::CodeGenOpt::Aggressive);
     auto machine = builder->createTargetMachine();
     if (!machine) return Fail("cannot create a target machine", machine.takeError());
-    auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(*builder).create();
+    auto jit =
+        llvm::orc::LLJITBuilder()
+            .setJITTargetMachineBuilder(*builder)
+            .setCompileFunctionCreator(
+                [this](llvm::orc::JITTargetMachineBuilder jtmb)
+                    -> llvm::Expected<std::unique_ptr<llvm::orc::IRCompileLayer::IRCompiler>> {
+                  auto target = jtmb.createTargetMachine();
+                  if (!target) return target.takeError();
+                  return std::make_unique<llvm::orc::TMOwningSimpleCompiler>(std::move(*target),
+                                                                             &objects_);
+                })
+            .create();
     if (!jit) return Fail("cannot create the LLJIT", jit.takeError());
     machine_ = std::move(*machine);
     jit_ = std::move(*jit);
@@ -284,9 +320,33 @@ class LlvmElementwiseJit final : public ElementwiseJit {
     return false;
   }
 
+  // --cache-dir: object code is reused when the function, the host CPU, its features, the vector
+  // width and the LLVM version are all the same.
+  std::string CacheKey(const std::string& name) const {
+    return "jit v1 " + name + " cpu=" + cpu_ + " features=" + features_ +
+           " width=" + std::to_string(width_) + " llvm=" LLVM_VERSION_STRING;
+  }
+
   template <typename Emit>
   llvm::orc::ExecutorAddr Compile(const std::string& name, unsigned num_inputs, Emit emit,
                                   std::string* error) {
+    CompileCache& cache = CompileCache::Get();
+    const std::string key = cache.enabled() ? CacheKey(name) : std::string();
+    if (!key.empty()) {
+      if (std::shared_ptr<const CacheBlob> object = cache.Load("jit", key)) {
+        if (llvm::Error err = jit_->addObjectFile(
+                llvm::MemoryBuffer::getMemBufferCopy(object->payload(), name))) {
+          *error = llvm::toString(std::move(err));
+          return {};
+        }
+        auto address = jit_->lookup(name);
+        if (!address) {
+          *error = llvm::toString(address.takeError());
+          return {};
+        }
+        return *address;
+      }
+    }
     auto context = std::make_unique<llvm::LLVMContext>();
     auto module = std::make_unique<llvm::Module>(name, *context);
     module->setDataLayout(machine_->createDataLayout());
@@ -307,6 +367,8 @@ class LlvmElementwiseJit final : public ElementwiseJit {
       *error = llvm::toString(address.takeError());
       return {};
     }
+    const std::string object = objects_.Take(name);
+    if (!key.empty() && !object.empty()) cache.Store("jit", key, object);
     return *address;
   }
 
@@ -334,6 +396,7 @@ class LlvmElementwiseJit final : public ElementwiseJit {
   bool disabled_ = false;
   bool start_failed_ = false;
   std::unique_ptr<llvm::TargetMachine> machine_;  // for the optimiser's cost model
+  CapturingObjectCache objects_;                  // before jit_: its compiler points here
   std::unique_ptr<llvm::orc::LLJIT> jit_;
   std::unordered_map<std::string, llvm::orc::ExecutorAddr> cache_;  // name -> code (0: failed)
 };

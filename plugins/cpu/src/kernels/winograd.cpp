@@ -1,8 +1,11 @@
 #include "kernels/winograd.h"
 
 #include <algorithm>
+#include <memory>
+#include <string>
 #include <vector>
 
+#include "compile_cache.h"
 #include "kernels/aligned_buffer.h"
 
 namespace hetrun::cpu {
@@ -10,7 +13,50 @@ namespace hetrun::cpu {
 // F(2x2, 3x3):  U = G g G^T,  V = B^T d B,  Y = A^T (U . V) A with
 //   G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1],  B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],
 //   A^T = [1 1 1 0; 0 1 -1 -1].
+namespace {
+
+// --cache-dir: the packed U operands depend only on the weights, the shape and the GEMM's panel
+// width, so the transform (the costliest part of compiling a ResNet block) is done once per cache.
+std::string CacheKey(const float* w, int64_t M, int64_t C) {
+  const GemmBlocking& blocking = ActiveGemmBlocking();
+  return "winograd3x3 v1 M=" + std::to_string(M) + " C=" + std::to_string(C) +
+         " nr=" + std::to_string(blocking.nr) + " isa=" + blocking.isa +
+         " weights=" + CacheHashHex(CacheHash64(w, static_cast<size_t>(M * C * 9) * sizeof(float)));
+}
+
+}  // namespace
+
 WinogradConv3x3::WinogradConv3x3(const float* w, int64_t M, int64_t C) : M_(M), C_(C) {
+  CompileCache& cache = CompileCache::Get();
+  const std::string key = cache.enabled() ? CacheKey(w, M, C) : std::string();
+  const int nr = ActiveGemmBlocking().nr;
+  const auto floats = static_cast<size_t>(std::max<int64_t>(1, PackedMatrix::FloatsFor(M, C, nr)));
+  if (!key.empty()) {
+    if (std::shared_ptr<const CacheBlob> blob = cache.Load("winograd", key);
+        blob && blob->payload().size() == 16 * floats * sizeof(float)) {
+      // Used in place: the payload is 64-byte aligned like AlignedBuffer's storage.
+      const auto* data = reinterpret_cast<const float*>(blob->payload().data());
+      for (int xi = 0; xi < 16; ++xi) {
+        OwnedPackedMatrix m;
+        m.view = PackedMatrix{data + static_cast<size_t>(xi) * floats, M, C, nr};
+        u_.push_back(std::move(m));
+      }
+      cached_ = std::move(blob);
+      return;
+    }
+  }
+  Transform(w);
+  if (!key.empty()) {
+    std::string payload;
+    payload.reserve(16 * floats * sizeof(float));
+    for (const OwnedPackedMatrix& m : u_)
+      payload.append(reinterpret_cast<const char*>(m.view.data), floats * sizeof(float));
+    cache.Store("winograd", key, payload);
+  }
+}
+
+void WinogradConv3x3::Transform(const float* w) {
+  const int64_t M = M_, C = C_;
   static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
   std::vector<float> u(static_cast<size_t>(16 * C * M));  // [xi][c][m]
   for (int64_t m = 0; m < M; ++m)

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "kernels/gemm.h"
@@ -29,8 +30,12 @@ class WinogradConv3x3 {
            int64_t OW, const float* bias, float* y, ThreadPool& pool) const;
 
  private:
+  void Transform(const float* w);  // fills u_ from the weights
+
   int64_t M_, C_;
   std::vector<OwnedPackedMatrix> u_;  // 16 B operands: U[xi]^T, C x M
+  // --cache-dir: the mapped cache entry u_'s views point into (their own storage is then empty).
+  std::shared_ptr<const void> cached_;
 };
 
 }  // namespace hetrun::cpu

@@ -34,13 +34,16 @@ Result<DeviceProperties> QueryDeviceProperties(const plugin_api::PluginLibrary& 
 
 class Device {
  public:
+  // `cache_dir`: where the plugin may keep compiled code ("" = nowhere).
   static Result<std::unique_ptr<Device>> Open(plugin_api::PluginLibrary& plugin, uint32_t index,
-                                              const std::string& display_name, uint32_t threads);
+                                              const std::string& display_name, uint32_t threads,
+                                              const std::string& cache_dir = "");
   ~Device();
 
   const std::string& display_name() const { return display_name_; }
   const DeviceProperties& properties() const { return properties_; }
   const hetrun_plugin_v1& api() const { return plugin_.table(); }
+  const plugin_api::PluginLibrary& plugin() const { return plugin_; }
   hetrun_device_t handle() const { return handle_; }
   // Status from a plugin call, with "device 'cpu': <what>: " in front.
   Status Check(hetrun_status_t status, const std::string& what) const;

@@ -53,6 +53,19 @@ struct SessionOptions {
   // is ready; the full plan on `devices` opens, partitions and compiles in the background, and runs
   // switch to it when it is ready. Without effect when `devices` is just the CPU.
   bool warm_start = false;
+  // --cache-dir: a directory for compiled plans (the optimised graph and the devices' answers,
+  // keyed by the model bytes, devices, plugin builds and these options) and for the plugins' own
+  // compiled code. "" = no cache. The plan cache is used by Create(model_path, ...) without
+  // warm_start; the plugins' caches by every session.
+  std::string cache_dir;
+};
+
+// What --cache-dir did for a session.
+struct CacheInfo {
+  std::string status = "off";  // "off", "hit", "miss" (entry written) or "rebuilt" (see warning)
+  std::string key;             // 16 hex digits naming the entry
+  std::string entry;           // the entry file
+  std::string warning;  // an entry that was ignored (damaged, foreign) or could not be written
 };
 
 struct IoInfo {
@@ -79,6 +92,12 @@ class Session {
   double import_ms() const { return import_ms_; }
   double partition_ms() const { return Active().partition_ms_; }
   double compile_ms() const { return Active().compile_ms_; }
+  // Loading the plugins and opening the devices (of which loading the plugins: dlopen and their
+  // init), and all of Create() (model read to compiled).
+  double open_ms() const { return open_ms_; }
+  double plugin_load_ms() const { return plugin_load_ms_; }
+  double create_ms() const { return create_ms_; }
+  const CacheInfo& cache_info() const { return cache_info_; }
 
   // --warm-start: whether runs still use the CPU-only session.
   bool warm_start_pending() const;
@@ -106,9 +125,18 @@ class Session {
   // The session runs go to: this one, or under warm start the CPU-only or the full one.
   const Session& Active() const;
   Session();
+  // --cache-dir (session_cache.cpp): open the devices first, since the key names their plugins.
+  static Result<std::unique_ptr<Session>> CreateCached(const std::string& model_path,
+                                                       const SessionOptions& options);
+  void Init(core::Graph graph, const SessionOptions& options);
   Status Prepare(const SessionOptions& options);
   Status OpenDevices(const SessionOptions& options);
-  Status PlanParts(const SessionOptions& options);
+  // Partitions from `known_answers` (a cache entry's) when given, else asks every device; then
+  // compiles unless plan_only.
+  Status PlanAndCompile(const SessionOptions& options,
+                        const partitioner::CapabilityTable* known_answers);
+  Status PlanParts(const SessionOptions& options,
+                   const partitioner::CapabilityTable* known_answers);
   Status CompileParts();
   Status CheckInput(const IoInfo& info, const core::Tensor& tensor) const;
 
@@ -122,7 +150,9 @@ class Session {
   uint64_t timeout_ms_ = UINT64_MAX;
   bool verify_finite_ = false;
   bool plan_only_ = false;
-  double import_ms_ = 0, partition_ms_ = 0, compile_ms_ = 0;
+  double import_ms_ = 0, partition_ms_ = 0, compile_ms_ = 0, open_ms_ = 0, create_ms_ = 0,
+         plugin_load_ms_ = 0;
+  CacheInfo cache_info_;
   std::unique_ptr<Scheduler> scheduler_;  // destroyed first: joins the device queues
   std::unique_ptr<WarmStart> warm_;       // set only for --warm-start
 };
