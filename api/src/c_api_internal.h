@@ -25,7 +25,24 @@ struct hetrun_env {
   std::vector<std::string> plugin_paths;
   bool listed = false;  // devices below are filled on first query
   std::vector<std::pair<std::string, std::string>> devices;  // (name, description)
-  std::unique_ptr<hetrun::plugin_api::PluginRegistry> registry;
+
+  // The plugins, loaded once for the environment and shared by the sessions created with it (each
+  // co-owns them, so the environment may be released first). Made on first use, also from
+  // concurrent session creations; add_plugin_path starts a new one.
+  std::shared_ptr<hetrun::plugin_api::PluginRegistry> Registry() const {
+    std::lock_guard lock(registry_mutex);
+    if (registry == nullptr)
+      registry = std::make_shared<hetrun::plugin_api::PluginRegistry>(plugin_paths);
+    return registry;
+  }
+  void ResetRegistry() {
+    std::lock_guard lock(registry_mutex);
+    registry.reset();
+  }
+
+ private:
+  mutable std::mutex registry_mutex;
+  mutable std::shared_ptr<hetrun::plugin_api::PluginRegistry> registry;
 };
 
 struct hetrun_session_options {

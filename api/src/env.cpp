@@ -13,8 +13,7 @@ namespace {
 // that fail to load, or report no devices, are left out: they offer nothing to run on.
 Status ListDevices(hetrun_env& env) {
   if (env.listed) return Status::Ok();
-  env.registry = std::make_unique<hetrun::plugin_api::PluginRegistry>(env.plugin_paths);
-  hetrun::plugin_api::PluginRegistry::LoadReport report = env.registry->LoadAll();
+  hetrun::plugin_api::PluginRegistry::LoadReport report = env.Registry()->LoadAll();
   for (hetrun::plugin_api::PluginLibrary* plugin : report.loaded) {
     uint32_t count = 0;
     if (!hetrun::plugin_api::TakeStatus(plugin->table().device_count(plugin->self(), &count), "")
@@ -58,7 +57,7 @@ hetrun_error_t* hetrun_env_add_plugin_path(hetrun_env_t* env, const char* direct
     // The device list depends on the paths: rebuild it on the next query.
     env->listed = false;
     env->devices.clear();
-    env->registry.reset();
+    env->ResetRegistry();
     return Status::Ok();
   });
 }

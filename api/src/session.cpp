@@ -12,14 +12,20 @@ using hetrun::capi::Require;
 
 namespace {
 
-// The runtime's options: the environment's plugin paths come before the options' own.
+// The runtime's options. With an environment the session uses the environment's plugins, loaded
+// once for all its sessions; options that add plugin directories of their own get a registry of
+// their own, searching the environment's directories first.
 hetrun::runtime::SessionOptions Resolve(const hetrun_env_t* env,
                                         const hetrun_session_options_t* options) {
   hetrun::runtime::SessionOptions resolved =
       options != nullptr ? options->options : hetrun::runtime::SessionOptions{};
-  if (env != nullptr)
+  if (env == nullptr) return resolved;
+  if (resolved.plugin_paths.empty()) {
+    resolved.registry = env->Registry();
+  } else {
     resolved.plugin_paths.insert(resolved.plugin_paths.begin(), env->plugin_paths.begin(),
                                  env->plugin_paths.end());
+  }
   return resolved;
 }
 

@@ -13,24 +13,15 @@ struct DTypeInfo {
 
 // One row per DType; the names are numpy's so that .npy files and messages agree.
 constexpr std::array<DTypeInfo, 19> kDTypes = {{
-    {DType::kUndefined, "undefined", 0},
-    {DType::kFloat32, "float32", 4},
-    {DType::kUInt8, "uint8", 1},
-    {DType::kInt8, "int8", 1},
-    {DType::kUInt16, "uint16", 2},
-    {DType::kInt16, "int16", 2},
-    {DType::kInt32, "int32", 4},
-    {DType::kInt64, "int64", 8},
-    {DType::kString, "string", 0},
-    {DType::kBool, "bool", 1},
-    {DType::kFloat16, "float16", 2},
-    {DType::kFloat64, "float64", 8},
-    {DType::kUInt32, "uint32", 4},
-    {DType::kUInt64, "uint64", 8},
-    {DType::kComplex64, "complex64", 8},
-    {DType::kComplex128, "complex128", 16},
-    {DType::kBFloat16, "bfloat16", 2},
-    {DType::kSequence, "sequence", 1},
+    {DType::kUndefined, "undefined", 0}, {DType::kFloat32, "float32", 4},
+    {DType::kUInt8, "uint8", 1},         {DType::kInt8, "int8", 1},
+    {DType::kUInt16, "uint16", 2},       {DType::kInt16, "int16", 2},
+    {DType::kInt32, "int32", 4},         {DType::kInt64, "int64", 8},
+    {DType::kString, "string", 0},       {DType::kBool, "bool", 1},
+    {DType::kFloat16, "float16", 2},     {DType::kFloat64, "float64", 8},
+    {DType::kUInt32, "uint32", 4},       {DType::kUInt64, "uint64", 8},
+    {DType::kComplex64, "complex64", 8}, {DType::kComplex128, "complex128", 16},
+    {DType::kBFloat16, "bfloat16", 2},   {DType::kSequence, "sequence", 1},
     {DType::kOptional, "optional", 1},
 }};
 

@@ -76,6 +76,7 @@ std::vector<PluginCandidate> PluginRegistry::Discover() const {
 }
 
 Result<PluginLibrary*> PluginRegistry::Load(const std::string& name) {
+  std::lock_guard lock(mutex_);
   if (auto it = loaded_.find(name); it != loaded_.end()) return it->second.get();
   std::vector<PluginCandidate> candidates = Discover();
   auto it = std::find_if(candidates.begin(), candidates.end(),

@@ -145,6 +145,19 @@ class InferenceSession {
   }
 
  private:
+  // One environment per plugin-path list for the whole process (like ONNX Runtime's Env), so a
+  // plugin is loaded once, not once per InferenceSession. Called with the GIL held, which guards
+  // the map; never freed: plugins stay loaded until the interpreter exits.
+  static hetrun::Env& SharedEnv(const std::vector<std::string>& plugin_paths) {
+    static auto* envs = new std::map<std::vector<std::string>, std::unique_ptr<hetrun::Env>>();
+    std::unique_ptr<hetrun::Env>& env = (*envs)[plugin_paths];
+    if (env == nullptr) {
+      env = std::make_unique<hetrun::Env>();
+      for (const std::string& p : plugin_paths) env->AddPluginPath(p);
+    }
+    return *env;
+  }
+
   static hetrun::Session Create(const std::string& path, const std::vector<std::string>& devices,
                                 const std::string& partition, uint32_t threads,
                                 const std::string& fallback, const std::vector<std::string>& assign,
@@ -157,8 +170,7 @@ class InferenceSession {
     options.WarmStart(warm_start).CacheDir(cache_dir);
     for (const std::string& a : assign) options.Assign(a);
     if (!profile.empty()) options.ProfilingFile(profile);
-    hetrun::Env env;
-    for (const std::string& p : plugin_paths) env.AddPluginPath(p);
+    hetrun::Env& env = SharedEnv(plugin_paths);
     py::gil_scoped_release release;  // compiling can take a while
     return hetrun::Session(path, options, &env);
   }

@@ -115,7 +115,9 @@ Status Session::PlanAndCompile(const SessionOptions& options,
 
 Status Session::OpenDevices(const SessionOptions& options) {
   if (options.devices.empty()) return InvalidArgument("no devices given (e.g. --devices cpu)");
-  registry_ = std::make_unique<plugin_api::PluginRegistry>(options.plugin_paths);
+  registry_ = options.registry != nullptr
+                  ? options.registry
+                  : std::make_shared<plugin_api::PluginRegistry>(options.plugin_paths);
   // The selected devices in the user's order (only the plugins named are loaded).
   for (const std::string& text : options.devices) {
     HETRUN_ASSIGN_OR_RETURN(DeviceName name, DeviceName::Parse(text));

@@ -1,4 +1,5 @@
 // The header-only C++ API (hetrun.hpp) over libhetrun: RAII handles, exceptions, runs, async.
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 #include <condition_variable>
@@ -123,6 +124,37 @@ TEST(CppApi, PlanAndDevices) {
   bool cpu = false;
   for (const hetrun::DeviceInfo& d : hetrun::GetDevices()) cpu = cpu || d.name == "cpu";
   EXPECT_TRUE(cpu);
+}
+
+// The CPU plugin's file, in the default plugin directory beside libhetrun.so.
+std::string CpuPluginPath() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&hetrun_env_create), &info) == 0 || info.dli_fname == nullptr)
+    return "";
+  std::string dir = info.dli_fname;
+  dir.resize(dir.rfind('/'));
+  return dir + "/hetrun/plugins/libhetrun_plugin_cpu.so";
+}
+
+bool Loaded(const std::string& path) {
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_NOLOAD);
+  if (handle != nullptr) dlclose(handle);
+  return handle != nullptr;
+}
+
+// Sessions of one environment share its plugins, like ONNX Runtime's Env: a plugin is loaded once
+// and stays loaded between sessions, so creating the next session pays no plugin loading.
+TEST(CppApi, SessionsShareTheEnvironmentsPlugins) {
+  const std::string plugin = CpuPluginPath();
+  ASSERT_FALSE(plugin.empty());
+  hetrun::Env env;
+  const hetrun::SessionOptions options = hetrun::SessionOptions().Devices({"cpu"}).Threads(1);
+  { hetrun::Session first(kModel, options, &env); }
+  EXPECT_TRUE(Loaded(plugin)) << plugin << " was unloaded with the environment's first session";
+  hetrun::Session second(kModel, options, &env);
+  std::vector<float> pixels = Image(1);
+  hetrun::Tensor image = hetrun::Tensor::Over(pixels.data(), {1, 1, 28, 28});
+  EXPECT_EQ(second.Run({{"image", &image}}).size(), 1u);
 }
 
 }  // namespace

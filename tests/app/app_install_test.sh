@@ -73,9 +73,13 @@ cmake_app)
   exe=$app_prefix/bin/app
   [[ -x $exe ]] || fail "no $exe"
   # The installed app finds libhetrun.so through its RUNPATH, which names the prefix's lib dir.
-  readelf -d "$exe" | grep -E "RUNPATH|RPATH" | grep -q "$prefix/$libdir" ||
+  # Captured first: `cmd | grep -q` fails under pipefail when grep exits before cmd has written
+  # everything (cmd dies of SIGPIPE), which made this check flaky.
+  dynamic=$(readelf -d "$exe")
+  resolved=$(ldd "$exe")
+  [[ $(grep -E "RUNPATH|RPATH" <<<"$dynamic") == *"$prefix/$libdir"* ]] ||
     fail "the installed app has no RUNPATH to $prefix/$libdir: $(readelf -d "$exe" | grep -E 'R(UN)?PATH')"
-  ldd "$exe" | grep -q "$prefix/$libdir/libhetrun.so.1" ||
+  grep -q "$prefix/$libdir/libhetrun.so.1" <<<"$resolved" ||
     fail "the app does not resolve the installed libhetrun.so: $(ldd "$exe" | grep hetrun)"
   (cd "$work" && run "$exe" "$model") >"$work/app.txt" 2>&1 ||
     { cat "$work/app.txt"; fail "the installed app failed"; }

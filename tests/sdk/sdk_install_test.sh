@@ -64,7 +64,7 @@ template)
   # template (the cost partitioner may rightly keep them on the faster CPU).
   "$prefix/bin/hetrun" --plugin-path "$tpl" --devices template,cpu --partition priority "$model" \
     --report-json "$run/template.json" -o "$run/template" -q || fail "the template,cpu run failed"
-  tr -d ' \n' <"$run/template.json" | grep -q '"plan":\[[^]]*"device":"template"' ||
+  grep -q '"plan":\[[^]]*"device":"template"' <<<"$(tr -d ' \n' <"$run/template.json")" ||
     fail "the plan has no part on template: $(cat "$run/template.json")"
   for out in "$run"/cpu/*.npy; do
     cmp "$out" "$run/template/$(basename "$out")" ||

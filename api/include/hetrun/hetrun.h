@@ -151,7 +151,10 @@ HETRUN_API hetrun_error_t* hetrun_session_options_set_cache_dir(hetrun_session_o
 
 typedef struct hetrun_session hetrun_session_t;
 
-/* `env` and `options` may be NULL (defaults); neither needs to outlive the call. */
+/* `env` and `options` may be NULL (defaults); neither needs to outlive the call. Sessions created
+ * with one environment share its plugins: each is loaded once per environment and stays loaded
+ * while the environment or any of its sessions lives (session options that add plugin paths of
+ * their own load their own). */
 HETRUN_API hetrun_error_t* hetrun_session_create(const hetrun_env_t* env, const char* model_path,
                                                  const hetrun_session_options_t* options,
                                                  hetrun_session_t** out);

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -32,7 +33,8 @@ class PluginRegistry {
   std::vector<PluginCandidate> Discover() const;
 
   // Loads plugin `name` once (later calls return the same library). Errors name the plugin, the
-  // searched directories and what is available.
+  // searched directories and what is available. Thread-safe: the sessions of one application
+  // environment share a registry, so each plugin is loaded once per environment.
   Result<PluginLibrary*> Load(const std::string& name);
 
   // Loads every discovered plugin; failures are returned alongside, never fatal.
@@ -44,6 +46,7 @@ class PluginRegistry {
 
  private:
   std::vector<std::string> search_dirs_;
+  std::mutex mutex_;  // guards loaded_
   std::map<std::string, std::unique_ptr<PluginLibrary>> loaded_;
 };
 

@@ -32,7 +32,11 @@ Result<FallbackPolicy> ParseFallbackPolicy(const std::string& text);
 struct SessionOptions {
   std::vector<std::string> devices{"cpu"};  // in priority order: "cpu", "vulkan:1"
   std::vector<std::string> plugin_paths;    // searched before the default plugin directory
-  uint32_t threads = 0;                     // per device; 0 = the plugin's default
+  // Plugins already loaded for other sessions (an application's environment, like ONNX Runtime's
+  // Env): the session takes its plugins from here and `plugin_paths` is not used. Null: the
+  // session loads its own, unloaded when it ends.
+  std::shared_ptr<plugin_api::PluginRegistry> registry;
+  uint32_t threads = 0;                                      // per device; 0 = the plugin's default
   std::map<std::string, std::vector<int64_t>> input_shapes;  // fixes dynamic input dims
   uint64_t timeout_ms = UINT64_MAX;                          // per part execution
   partitioner::Strategy partition = partitioner::Strategy::kCost;
@@ -140,7 +144,7 @@ class Session {
   Status CompileParts();
   Status CheckInput(const IoInfo& info, const core::Tensor& tensor) const;
 
-  std::unique_ptr<plugin_api::PluginRegistry> registry_;  // outlives devices and executables
+  std::shared_ptr<plugin_api::PluginRegistry> registry_;  // outlives devices and executables
   core::Graph graph_;                                     // weights stay valid for executables
   std::vector<std::unique_ptr<Device>> devices_;          // the selected ones, then the fallback
   size_t selected_devices_ = 0;
