@@ -148,7 +148,8 @@ TEST(CppApi, SessionsShareTheEnvironmentsPlugins) {
   const std::string plugin = CpuPluginPath();
   ASSERT_FALSE(plugin.empty());
   hetrun::Env env;
-  const hetrun::SessionOptions options = hetrun::SessionOptions().Devices({"cpu"}).Threads(1);
+  hetrun::SessionOptions options;
+  options.Devices({"cpu"}).Threads(1);
   { hetrun::Session first(kModel, options, &env); }
   EXPECT_TRUE(Loaded(plugin)) << plugin << " was unloaded with the environment's first session";
   hetrun::Session second(kModel, options, &env);
