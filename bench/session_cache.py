@@ -98,13 +98,13 @@ def in_process(build, model, devices_list, runs, plugin_paths):
     except ImportError as e:
         print(f"\n(in-process: the Python module is not built: {e})")
         return
-    print(f"\nIn one process (Python module, plugins kept loaded), {runs} runs each, medians in ms\n")
+    print(f"\nIn one process (Python module: its environment loads each plugin once), {runs} runs "
+          "each, medians in ms\n")
     print("| devices | no cache | warm (cache hit) | no cache / warm |")
     print("|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="hetrun_cache_bench_py_") as tmp:
         for devices in devices_list:
             kw = {"devices": devices.split(","), "plugin_paths": plugin_paths}
-            keeper = hetrun.InferenceSession(str(model), **kw)  # noqa: F841 (holds the plugins)
             cache = str(pathlib.Path(tmp) / devices.replace(",", "_"))
             hetrun.InferenceSession(str(model), cache_dir=cache, **kw)
 
