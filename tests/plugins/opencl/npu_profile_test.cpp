@@ -1,7 +1,9 @@
 // The npu plugin: the profile narrows what it accepts, its memory cap is reported and enforced, and
 // a malformed profile fails init with a message naming the file and line.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -118,13 +120,17 @@ TEST_F(Npu, AllocationsPastTheCapFailWithOutOfMemory) {
 }
 
 // Writes `text` to a profile file and points HETRUN_NPU_PROFILE at it for one init().
+// One file per test process: ctest runs these tests in parallel processes, and a shared file let
+// one test's profile replace another's before it was read.
 Status InitWithProfile(const std::string& text, void** self) {
-  const std::string path = HETRUN_BINARY_DIR "/opencl-test-npu.profile";
+  const std::string path =
+      HETRUN_BINARY_DIR "/opencl-test-npu-" + std::to_string(getpid()) + ".profile";
   std::ofstream(path) << text;
   setenv("HETRUN_NPU_PROFILE", path.c_str(), 1);
   const hetrun_plugin_v1* p = LoadPlugin("npu");
-  Status status(p->init(TestHost(), self));
+  Status status(p->init(TestHost(), self));  // the profile is read here, once
   unsetenv("HETRUN_NPU_PROFILE");
+  std::remove(path.c_str());
   return status;
 }
 
@@ -132,8 +138,7 @@ TEST(NpuProfileFile, MalformedProfileFailsInitNamingTheLine) {
   void* self = nullptr;
   Status status = InitWithProfile("ops = Conv\ndtypes = float32\nmemory_mib = lots\n", &self);
   EXPECT_EQ(status.code(), HETRUN_STATUS_INVALID_ARGUMENT);
-  EXPECT_NE(status.message().find("opencl-test-npu.profile:3: memory_mib"), std::string::npos)
-      << status.message();
+  EXPECT_NE(status.message().find(".profile:3: memory_mib"), std::string::npos) << status.message();
   EXPECT_EQ(self, nullptr);
 }
 
