@@ -225,7 +225,7 @@ void RefineByMovingParts(const PartitionRequest& request, const GraphEdges& edge
           neighbour_on_d = neighbour_on_d || to == d;
         }
         // Joining a neighbour's device merges the part away, saving its overhead.
-        return us + (neighbour_on_d ? 0 : kPartOverheadUs);
+        return us + (neighbour_on_d ? 0 : PartOverheadUs(request.devices[d]));
       };
       const double stay = boundary_cost(current);
       double best_delta = -1e-9;
@@ -376,7 +376,11 @@ Plan Explained(Plan plan, const PartitionRequest& request,
                const std::vector<std::vector<double>>& costs, std::vector<std::string> pins) {
   plan.answers = request.answers;
   for (size_t d = 0; d < plan.answers.size(); ++d)
-    for (size_t n = 0; n < plan.answers[d].size(); ++n) plan.answers[d][n].cost_us = costs[d][n];
+    for (size_t n = 0; n < plan.answers[d].size(); ++n) {
+      NodeAnswer& answer = plan.answers[d][n];
+      if (answer.cost_us <= 0) answer.source = CostSource::kModel;
+      answer.cost_us = costs[d][n];
+    }
   pins.resize(request.graph->nodes.size());
   plan.pins = std::move(pins);
   plan.memory_notes.resize(request.graph->nodes.size());

@@ -4,6 +4,15 @@
 
 namespace hetrun::partitioner {
 
+const char* CostSourceName(CostSource source) {
+  switch (source) {
+    case CostSource::kPlugin: return "estimated by the plugin";
+    case CostSource::kModel: return "estimated by the cost model";
+    case CostSource::kMeasured: return "measured";
+  }
+  return "unknown";
+}
+
 uint64_t Plan::BytesIn(int part) const {
   uint64_t bytes = 0;
   for (const Transfer& t : transfers)

@@ -98,7 +98,7 @@ void AnnotatePlan(const PartitionRequest& request, const GraphEdges& edges,
       }
       start = std::max(start, it->second);
     }
-    finish[p] = start + part.estimated_us + kPartOverheadUs;
+    finish[p] = start + part.estimated_us + PartOverheadUs(request.devices[part.device]);
     device_free[part.device] = finish[p];
     end = std::max(end, finish[p]);
   }

@@ -62,12 +62,27 @@ std::string Ms(double us) {
   return Fixed(us / 1e3, 3) + " ms";
 }
 
+// "0.120 ms measured" or "0.120 ms estimated": `hetrun plan` says which costs were measured.
+std::string CostText(double us, CostSource source) {
+  return Ms(us) + (source == CostSource::kMeasured ? " measured" : " estimated");
+}
+
+const char* CostSourceKey(CostSource source) {
+  switch (source) {
+    case CostSource::kPlugin: return "plugin";
+    case CostSource::kModel: return "model";
+    case CostSource::kMeasured: return "measured";
+  }
+  return "unknown";
+}
+
 struct NodeExplanation {
   std::string why;
   struct Alternative {
     std::string device;
     bool supported;
     double cost_us;
+    CostSource source;
     std::string reason;
   };
   std::vector<Alternative> alternatives;
@@ -85,6 +100,7 @@ NodeExplanation Explain(const Plan& plan, size_t node) {
     const NodeAnswer* a = answer(d);
     if (static_cast<int>(d) != chosen)
       e.alternatives.push_back({plan.devices[d], a && a->supported, a ? a->cost_us : 0,
+                                a ? a->source : CostSource::kModel,
                                 a ? a->reason : "no answer recorded"});
     if (a && a->supported && (cheapest < 0 || a->cost_us < answer(cheapest)->cost_us))
       cheapest = static_cast<int>(d);
@@ -102,10 +118,11 @@ NodeExplanation Explain(const Plan& plan, size_t node) {
     e.why = "the first listed device that supports it";
   } else if (mine && cheapest >= 0 && cheapest != chosen &&
              answer(cheapest)->cost_us < mine->cost_us) {
-    e.why = Ms(mine->cost_us) + " here vs " + Ms(answer(cheapest)->cost_us) + " on " +
+    e.why = CostText(mine->cost_us, mine->source) + " here vs " +
+            CostText(answer(cheapest)->cost_us, answer(cheapest)->source) + " on " +
             plan.devices[cheapest] + ", but moving it would add transfers or split its part";
   } else if (mine) {
-    e.why = "cheapest: " + Ms(mine->cost_us);
+    e.why = "cheapest";
   }
   // Memory outranks the cost or priority reasoning: it is why the better device was not used.
   if (node < plan.memory_notes.size() && !plan.memory_notes[node].empty())
@@ -122,11 +139,16 @@ std::string PlanExplanation(const core::Graph& graph, const Plan& plan) {
   std::ostringstream out;
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
     const NodeExplanation e = Explain(plan, n);
-    out << graph.nodes[n].name << " (" << graph.nodes[n].op_type << ") -> "
-        << plan.devices[plan.node_device[n]] << ", part " << part_of[n] << ": " << e.why << "\n";
+    const size_t chosen = static_cast<size_t>(plan.node_device[n]);
+    std::string cost;  // the chosen device's cost, and whether it was measured
+    if (chosen < plan.answers.size() && n < plan.answers[chosen].size())
+      cost = ", " + CostText(plan.answers[chosen][n].cost_us, plan.answers[chosen][n].source);
+    out << graph.nodes[n].name << " (" << graph.nodes[n].op_type << ") -> " << plan.devices[chosen]
+        << ", part " << part_of[n] << cost << ": " << e.why << "\n";
     for (const auto& alt : e.alternatives)
       out << "    " << alt.device << ": "
-          << (alt.supported ? Ms(alt.cost_us) : "declined: " + alt.reason) << "\n";
+          << (alt.supported ? CostText(alt.cost_us, alt.source) : "declined: " + alt.reason)
+          << "\n";
   }
   return out.str();
 }
@@ -141,6 +163,23 @@ std::string HumanBytes(uint64_t bytes) {
   }
   return unit == 0 ? std::to_string(bytes) + " B" : Fixed(value, 1) + " " + units[unit];
 }
+
+namespace {
+
+// "node costs: 170 measured, 10 estimated" over the chosen devices' answers ("" without answers).
+std::string CostSummary(const Plan& plan) {
+  if (plan.answers.size() != plan.devices.size()) return "";
+  size_t measured = 0, estimated = 0;
+  for (size_t n = 0; n < plan.node_device.size(); ++n) {
+    const auto& answers = plan.answers[static_cast<size_t>(plan.node_device[n])];
+    if (n >= answers.size()) continue;
+    (answers[n].source == CostSource::kMeasured ? measured : estimated) += 1;
+  }
+  return "node costs: " + std::to_string(measured) + " measured (hetrun tune), " +
+         std::to_string(estimated) + " estimated\n";
+}
+
+}  // namespace
 
 std::string PlanTable(const core::Graph& graph, const Plan& plan) {
   std::vector<std::vector<std::string>> rows;
@@ -177,6 +216,7 @@ std::string PlanTable(const core::Graph& graph, const Plan& plan) {
       << cross_device << " transfer(s) between devices, " << HumanBytes(moved)
       << " moved in all; estimated " << Fixed(plan.estimated_ms, 3) << " ms per run ("
       << plan.strategy << " strategy)\n";
+  out << CostSummary(plan);
   if (!plan.memory.empty()) {
     out << "planned memory:";
     for (size_t d = 0; d < plan.memory.size(); ++d) {
@@ -231,17 +271,25 @@ std::string PlanJson(const core::Graph& graph, const Plan& plan, bool explain) {
       json alternatives = json::array();
       for (const auto& alt : e.alternatives) {
         json a = {{"device", alt.device}, {"supported", alt.supported}};
-        if (alt.supported)
+        if (alt.supported) {
           a["estimated_ms"] = alt.cost_us / 1e3;
-        else
+          a["cost_source"] = CostSourceKey(alt.source);
+        } else {
           a["reason"] = alt.reason;
+        }
         alternatives.push_back(a);
       }
-      nodes.push_back({{"name", graph.nodes[n].name},
-                       {"op", graph.nodes[n].op_type},
-                       {"device", plan.devices[plan.node_device[n]]},
-                       {"why", e.why},
-                       {"alternatives", alternatives}});
+      json node = {{"name", graph.nodes[n].name},
+                   {"op", graph.nodes[n].op_type},
+                   {"device", plan.devices[plan.node_device[n]]},
+                   {"why", e.why},
+                   {"alternatives", alternatives}};
+      const size_t chosen = static_cast<size_t>(plan.node_device[n]);
+      if (chosen < plan.answers.size() && n < plan.answers[chosen].size()) {
+        node["estimated_ms"] = plan.answers[chosen][n].cost_us / 1e3;
+        node["cost_source"] = CostSourceKey(plan.answers[chosen][n].source);
+      }
+      nodes.push_back(node);
     }
     j["nodes"] = nodes;
   }

@@ -10,6 +10,7 @@
 #include "hetrun/core/onnx_import.h"
 #include "hetrun/partitioner/plan_format.h"
 #include "scheduler.h"
+#include "tuning/measured_costs.h"
 #include "warm_start.h"
 
 namespace hetrun::runtime {
@@ -198,6 +199,10 @@ Status Session::PlanParts(const SessionOptions& options,
                                        "HETRUN_PLUGIN_PACKED_VALUES (declined by the host)"};
     }
   }
+  // `hetrun tune`'s measurements replace estimates (answers from the plan cache have them already).
+  for (const std::string& warning :
+       tuning::ApplyMeasuredCosts(options.cache_dir, options.threads, devices_, graph_, request))
+    cache_info_.warning += (cache_info_.warning.empty() ? "" : "; ") + warning;
   request.replay = options.replay;
   if (!options.plan_in.empty()) {
     std::ifstream in(options.plan_in);

@@ -14,6 +14,7 @@
 #include "hetrun/core/onnx_import.h"
 #include "hetrun/runtime/session.h"
 #include "scheduler.h"
+#include "tuning/measured_costs.h"
 
 namespace hetrun::runtime {
 namespace {
@@ -78,6 +79,7 @@ cache::CacheKey BuildCacheKey(const std::string& model_path, std::string_view mo
                           " file " + cache::FileIdentity(device->plugin().path()) + " | " + p.name +
                           " | " + std::to_string(p.memory_bytes) + " " +
                           std::to_string(p.compute_units) + " " + std::to_string(p.flags));
+    key.Add("tuning", tuning::TuningFileIdentity(options.cache_dir, options.threads, *device));
   }
   key.Add("threads", std::to_string(options.threads));
   key.Add("partition", partitioner::StrategyName(options.partition));

@@ -314,14 +314,17 @@ TEST(PlanFormats, ExplanationGivesEveryNodesReasonAndAlternatives) {
   Result<Plan> plan = Partition(r);
   ASSERT_TRUE(plan.ok()) << plan.status().message();
   const std::string text = PlanExplanation(g, *plan);
-  EXPECT_NE(text.find("n0 (Relu) -> npu, part 0: the first listed device that supports it"),
+  EXPECT_NE(text.find("n0 (Relu) -> npu, part 0, 0.002 ms estimated: the first listed device that "
+                      "supports it"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find("n1 (Relu) -> cpu, part 1: the only selected device that supports it\n"
+  EXPECT_NE(text.find("n1 (Relu) -> cpu, part 1, 0.008 ms estimated: the only selected device that "
+                      "supports it\n"
                       "    npu: declined: npu: op Relu with this shape is not supported"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find("n2 (Relu) -> cpu, part 1: pinned by --assign n2=cpu\n    npu: 0.002 ms"),
+  EXPECT_NE(text.find("n2 (Relu) -> cpu, part 1, 0.008 ms estimated: pinned by --assign n2=cpu\n"
+                      "    npu: 0.002 ms estimated"),
             std::string::npos)
       << text;
   const std::string json = PlanJson(g, *plan, /*explain=*/true);

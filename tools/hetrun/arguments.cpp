@@ -220,6 +220,42 @@ Result<RunArguments> ParsePlanArguments(const std::vector<std::string>& args) {
   return parsed;
 }
 
+Result<TuneArguments> ParseTuneArguments(const std::vector<std::string>& args) {
+  TuneArguments out;
+  // Tune's own options are taken out; everything else is a run option, parsed as for `run`.
+  std::vector<std::string> rest;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& token = args[i];
+    const size_t eq = token.find('=');
+    const std::string opt = token.starts_with("--") ? token.substr(0, eq) : token;
+    auto value = [&]() -> Result<std::string> {
+      if (eq != std::string::npos) return token.substr(eq + 1);
+      if (i + 1 >= args.size()) return InvalidArgument("option " + opt + " needs a value");
+      return args[++i];
+    };
+    if (opt == "--budget-s") {
+      HETRUN_ASSIGN_OR_RETURN(std::string v, value());
+      HETRUN_ASSIGN_OR_RETURN(out.budget_s, ParseNumber<double>(opt, v, 0.0));
+    } else if (opt == "--repetitions") {
+      HETRUN_ASSIGN_OR_RETURN(std::string v, value());
+      HETRUN_ASSIGN_OR_RETURN(out.repetitions, ParseNumber<int>(opt, v, 1));
+    } else if (opt == "--retune") {
+      out.retune = true;
+    } else if (opt == "--json") {
+      HETRUN_ASSIGN_OR_RETURN(out.json, value());
+    } else {
+      rest.push_back(token);
+    }
+  }
+  Result<RunArguments> run = ParseRunArguments(rest);
+  if (!run.ok() && run.status().message().starts_with("no model given"))
+    return InvalidArgument(
+        "no model given (usage: hetrun tune --devices LIST --cache-dir DIR MODEL)");
+  HETRUN_RETURN_IF_ERROR(run.status());
+  out.run = std::move(*run);
+  return out;
+}
+
 Result<DevicesArguments> ParseDevicesArguments(const std::vector<std::string>& args) {
   DevicesArguments out;
   ArgReader reader(args);

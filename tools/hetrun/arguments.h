@@ -49,7 +49,17 @@ struct DevicesArguments {
   bool verbose = false;
 };
 
+// `hetrun tune`: the run options that shape a session, plus the tuning options.
+struct TuneArguments {
+  RunArguments run;
+  double budget_s = 0;  // 0: no limit
+  bool retune = false;
+  int repetitions = 5;
+  std::string json;  // --json FILE: the report
+};
+
 Result<RunArguments> ParseRunArguments(const std::vector<std::string>& args);
+Result<TuneArguments> ParseTuneArguments(const std::vector<std::string>& args);
 // `hetrun plan` takes the run options that shape a plan (the others are accepted and ignored).
 Result<RunArguments> ParsePlanArguments(const std::vector<std::string>& args);
 Result<DevicesArguments> ParseDevicesArguments(const std::vector<std::string>& args);

@@ -10,6 +10,7 @@ int RunCommand(const std::vector<std::string>& args);
 int DevicesCommand(const std::vector<std::string>& args);
 int ConformanceCommand(const std::vector<std::string>& args);
 int PlanCommand(const std::vector<std::string>& args);
+int TuneCommand(const std::vector<std::string>& args);
 // The plugin conformance kit (check_plugin/check_plugin_command.cpp).
 int CheckPluginCommand(const std::vector<std::string>& args);
 

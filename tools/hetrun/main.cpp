@@ -5,12 +5,16 @@
 #include <vector>
 
 #include "commands.h"
+#include "hetrun/plugin.h"
 
 namespace {
 
 constexpr const char* kHelp =
     R"(usage: hetrun [run] [options] MODEL     run a model (or benchmark it with --iterations)
        hetrun plan --devices LIST [options] MODEL   show how the model is split, run nothing
+       hetrun tune --devices LIST --cache-dir DIR [options] MODEL
+                                           measure every node's cost on every device (and each
+                                           device's host link) for the partitioner
        hetrun devices [--json] [--plugin-path DIR]   list plugins and their devices
        hetrun conformance --devices LIST DIR [--json FILE] [--filter REGEX]
                                            run ONNX backend test cases (DIR/test_*/model.onnx)
@@ -56,6 +60,15 @@ planning and scheduling (run and plan):
       --verify-finite      treat NaN/Inf out of finite inputs on a device as its failure (default
                            with --fallback cpu; --no-verify-finite turns it off)
 
+tune options (plus the planning options above, --shape, --threads, --plugin-path):
+      --cache-dir DIR      required: measurements go to DIR/tuning/, one file per device; every
+                           session given the same --cache-dir uses them instead of estimates
+      --budget-s N         stop measuring after N seconds (what was measured is kept)
+      --retune             measure again what is already measured
+      --repetitions N      timed executions per node; the median counts (default 5)
+      --json FILE          write the tuning report as JSON
+  Ctrl-C stops after the current measurement and keeps the others (exit status 130).
+
   -v, --verbose            more detail (plan table, plugin messages)
   -q, --quiet              print only errors
 
@@ -72,7 +85,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (!args.empty() && args[0] == "--version") {
-      std::printf("hetrun %s (plugin ABI %u.%u)\n", HETRUN_VERSION, 1u, 0u);
+      std::printf("hetrun %s (plugin ABI %u.%u)\n", HETRUN_VERSION, HETRUN_ABI_MAJOR,
+                  HETRUN_ABI_MINOR);
       return 0;
     }
     if (args.empty()) {
@@ -85,6 +99,7 @@ int main(int argc, char** argv) {
     if (args[0] == "check-plugin")
       return hetrun::cli::CheckPluginCommand({args.begin() + 1, args.end()});
     if (args[0] == "plan") return hetrun::cli::PlanCommand({args.begin() + 1, args.end()});
+    if (args[0] == "tune") return hetrun::cli::TuneCommand({args.begin() + 1, args.end()});
     if (args[0] == "run") return hetrun::cli::RunCommand({args.begin() + 1, args.end()});
     return hetrun::cli::RunCommand(args);
   } catch (const std::exception& e) {  // a bug, but still one line and no core dump

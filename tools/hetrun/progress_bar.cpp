@@ -17,6 +17,17 @@ ProgressBar::~ProgressBar() {
 }
 
 void ProgressBar::Update(int done, double last_ms) {
+  char detail[64];
+  std::snprintf(detail, sizeof(detail), "last %.3f ms", last_ms);
+  Draw(done, detail);
+}
+
+void ProgressBar::Update(int done, const std::string& detail) {
+  // Keep the line within a terminal's width: the detail goes last and is cut.
+  Draw(done, detail.size() > 60 ? detail.substr(0, 57) + "..." : detail);
+}
+
+void ProgressBar::Draw(int done, const std::string& detail) {
   if (!enabled_) return;
   auto now = std::chrono::steady_clock::now();
   if (done < total_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
@@ -28,8 +39,8 @@ void ProgressBar::Update(int done, double last_ms) {
   // Time left from the average so far: steadier than the last iteration alone.
   const double elapsed_s = std::chrono::duration<double>(now - start_).count();
   const double left_s = done > 0 ? elapsed_s / done * (total_ - done) : 0.0;
-  std::fprintf(stderr, "\r%s [%s] %d/%d  last %.3f ms  ~%.1f s left\033[K", label_.c_str(),
-               bar.c_str(), done, total_, last_ms, left_s);
+  std::fprintf(stderr, "\r%s [%s] %d/%d  ~%.1f s left  %s\033[K", label_.c_str(), bar.c_str(), done,
+               total_, left_s, detail.c_str());
   std::fflush(stderr);
 }
 

@@ -12,8 +12,11 @@ class ProgressBar {
   ProgressBar(std::string label, int total);
   ~ProgressBar();
   void Update(int done, double last_ms);
+  // As above, with `detail` (what is being done now) in place of the last iteration's time.
+  void Update(int done, const std::string& detail);
 
  private:
+  void Draw(int done, const std::string& detail);
   std::string label_;
   int total_;
   bool enabled_;

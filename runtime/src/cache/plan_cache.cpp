@@ -27,6 +27,7 @@ void WriteAnswers(ByteWriter& w, const partitioner::CapabilityTable& answers) {
     w.Put<uint64_t>(device.size());
     for (const partitioner::NodeAnswer& a : device) {
       w.Put<uint8_t>(a.supported ? 1 : 0);
+      w.Put<uint8_t>(static_cast<uint8_t>(a.source));
       w.Put<double>(a.cost_us);
       w.PutString(a.reason);
     }
@@ -37,12 +38,16 @@ Result<partitioner::CapabilityTable> ReadAnswers(ByteReader& r, size_t nodes) {
   HETRUN_ASSIGN_OR_RETURN(uint64_t devices, r.GetCount(sizeof(uint64_t)));
   partitioner::CapabilityTable answers(devices);
   for (auto& device : answers) {
-    HETRUN_ASSIGN_OR_RETURN(uint64_t n, r.GetCount(1 + sizeof(double) + sizeof(uint64_t)));
+    HETRUN_ASSIGN_OR_RETURN(uint64_t n, r.GetCount(2 + sizeof(double) + sizeof(uint64_t)));
     if (n != nodes) return InvalidArgument("answers for the wrong number of nodes");
     device.resize(n);
     for (partitioner::NodeAnswer& a : device) {
       HETRUN_ASSIGN_OR_RETURN(uint8_t supported, r.Get<uint8_t>());
       a.supported = supported != 0;
+      HETRUN_ASSIGN_OR_RETURN(uint8_t source, r.Get<uint8_t>());
+      if (source > static_cast<uint8_t>(partitioner::CostSource::kMeasured))
+        return InvalidArgument("unknown cost source " + std::to_string(source));
+      a.source = static_cast<partitioner::CostSource>(source);
       HETRUN_ASSIGN_OR_RETURN(a.cost_us, r.Get<double>());
       HETRUN_ASSIGN_OR_RETURN(a.reason, r.GetString());
     }

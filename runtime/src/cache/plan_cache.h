@@ -23,7 +23,8 @@
 namespace hetrun::runtime::cache {
 
 // Bump when the entry layout or the IR it serialises changes (graph_serializer.cpp).
-inline constexpr uint32_t kEntryFormatVersion = 2;  // 2: constants at 64-byte offsets
+// 2: constants at 64-byte offsets; 3: each answer's cost source (measured or estimated).
+inline constexpr uint32_t kEntryFormatVersion = 3;
 
 // Everything a cached plan depends on, as "name=value" lines in a fixed order; the hash names the
 // entry file. Equal text <=> equal key.

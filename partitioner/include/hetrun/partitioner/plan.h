@@ -12,11 +12,17 @@
 
 namespace hetrun::partitioner {
 
+// Where a node's cost came from: the plugin's estimate, the partitioner's cost model (the plugin
+// gave none), or a measurement by `hetrun tune`.
+enum class CostSource : uint8_t { kPlugin = 0, kModel = 1, kMeasured = 2 };
+const char* CostSourceName(CostSource source);  // "estimated by the plugin", ...
+
 // One plugin's answer for one node.
 struct NodeAnswer {
   bool supported = false;
   double cost_us = 0;  // <= 0: no estimate
   std::string reason;  // why not, when unsupported
+  CostSource source = CostSource::kPlugin;
 };
 
 // answers[d][n]: device d's answer for node n (devices in the user's order).

@@ -1,0 +1,65 @@
+// `hetrun tune`: measured costs for the partitioner (TVM's lesson: the best placement is measured,
+// not guessed). For every node and every selected device that supports it, the node alone is
+// compiled and timed on the device, fed the values a CPU run of the model computed for it; each
+// device's host link and per-part overhead are timed too. Measurements are kept per device
+// (plugin build, device, threads) under CACHE_DIR/tuning and replace the estimates in every later
+// session given the same --cache-dir. What is already measured is not measured again, so a second
+// run is quick and changes nothing; an interrupted run keeps what it measured.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "hetrun/runtime/session.h"
+#include "hetrun/status.h"
+
+namespace hetrun::runtime {
+
+struct TuneProgress {
+  size_t done = 0, total = 0;  // measurements this run
+  double elapsed_s = 0;
+  std::string current;  // "node 'conv_3' (Conv) on vulkan"
+};
+
+struct TuneOptions {
+  // Devices, plugin paths, threads and input shapes as for a session; cache_dir is required.
+  SessionOptions session;
+  double budget_s = 0;  // stop measuring after this long (0: no limit); measurements are kept
+  bool retune = false;  // measure again what is already measured
+  int repetitions = 5;  // timed executions per node (the median counts)
+  double max_ms_per_node = 200;  // fewer repetitions for slow nodes
+  // Set (by a SIGINT handler, say) to stop after the current measurement, keeping the others.
+  const std::atomic<bool>* interrupt = nullptr;
+  std::function<void(const TuneProgress&)> progress;
+};
+
+struct DeviceTuneReport {
+  std::string device;
+  std::string file;             // the tuning file
+  size_t supported = 0;         // nodes the device supports
+  size_t measured = 0;          // node costs measured by this run
+  size_t already_measured = 0;  // found in the tuning file (not measured again)
+  size_t not_measured = 0;      // skipped or failed: the estimate stays (see notes)
+  double part_overhead_us = 0;  // 0: not known
+  double link_gbps = 0, link_latency_us = 0;
+  std::vector<std::string> notes;  // why a node was not measured, one line each
+};
+
+struct TuneReport {
+  std::vector<DeviceTuneReport> devices;
+  double elapsed_s = 0;
+  bool stopped_early = false;  // the budget ran out or the run was interrupted
+  std::string stop_reason;
+  size_t measured() const;
+  bool changed() const { return measured() > 0; }
+};
+
+// Fails when the model cannot be imported or planned, a device cannot be opened, the capture run
+// on the CPU fails, or a tuning file cannot be written; a node that fails to compile or run on a
+// device is a note (its estimate stays), not a failure.
+Result<TuneReport> Tune(const std::string& model_path, const TuneOptions& options);
+
+}  // namespace hetrun::runtime

@@ -1,0 +1,252 @@
+// hetrun tune (see hetrun/runtime/tuning.h): plan the model to learn which devices support which
+// nodes, skip what the tuning files already hold, capture every node's inputs with one CPU run,
+// then time what is left, device by device, saving as it goes.
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include "container_support.h"
+#include "hetrun/runtime/input_generator.h"
+#include "hetrun/runtime/tuning.h"
+#include "tuning/device_timer.h"
+#include "tuning/node_key.h"
+#include "tuning/tuning_store.h"
+
+namespace hetrun::runtime {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Values = std::map<std::string, core::Tensor>;
+
+// Saving more often than this would cost more than the measurements it protects.
+constexpr double kSaveEverySeconds = 1.0;
+
+struct DeviceWork {
+  const Device* device = nullptr;
+  DeviceTuneReport report;
+  tuning::DeviceTuning tuning;
+  std::filesystem::path file;
+  bool need_overhead = false, need_link = false;
+  std::vector<core::NodeId> nodes;       // to measure, one per distinct key
+  std::vector<core::NodeId> duplicates;  // same key as one of `nodes`: covered by its measurement
+  bool dirty = false;
+  Clock::time_point saved = Clock::now();
+};
+
+// Every value the nodes compute, from one run of the model on the CPU plugin with all of them
+// made outputs, plus the (seeded) inputs that produced them.
+Result<Values> CaptureValues(const core::Graph& graph, const TuneOptions& options) {
+  core::Graph capture = graph;
+  std::set<core::ValueId> exposed(capture.outputs.begin(), capture.outputs.end());
+  for (const core::Node& node : graph.nodes)
+    for (core::ValueId v : node.outputs)
+      if (v != core::kNoValue && exposed.insert(v).second) capture.outputs.push_back(v);
+  SessionOptions cpu;
+  cpu.devices = {"cpu"};
+  cpu.plugin_paths = options.session.plugin_paths;
+  cpu.registry = options.session.registry;
+  cpu.threads = options.session.threads;
+  Result<std::unique_ptr<Session>> session = Session::Create(std::move(capture), cpu);
+  if (!session.ok())
+    return session.status().WithContext(
+        "tune computes every node's inputs with the CPU plugin first");
+  SeededInputGenerator generator;
+  Values values;
+  for (const IoInfo& info : (*session)->inputs()) {
+    HETRUN_ASSIGN_OR_RETURN(core::Tensor t, generator.Make(info, options.session.input_shapes));
+    values.emplace(info.name, std::move(t));
+  }
+  Result<std::vector<core::Tensor>> outputs = (*session)->Run(values);
+  if (!outputs.ok())
+    return outputs.status().WithContext("tune: the CPU run that computes every node's inputs");
+  for (size_t i = 0; i < outputs->size(); ++i)
+    values.insert_or_assign((*session)->outputs()[i].name, std::move((*outputs)[i]));
+  return values;
+}
+
+// Decides what device `d` still needs measured.
+Result<DeviceWork> PlanDeviceWork(const Session& session, size_t d, const TuneOptions& options,
+                                  const std::vector<std::string>& keys,
+                                  const std::vector<std::string>& packed) {
+  const core::Graph& graph = session.graph();
+  DeviceWork work;
+  work.device = session.devices()[d].get();
+  work.report.device = work.device->display_name();
+  const std::string identity = tuning::DeviceIdentity(*work.device, options.session.threads);
+  work.file = tuning::TuningFile(options.session.cache_dir, identity);
+  work.report.file = work.file.string();
+  Result<std::optional<tuning::DeviceTuning>> loaded = tuning::LoadTuning(work.file, identity);
+  if (!loaded.ok() && !options.retune) return loaded.status();
+  if (loaded.ok() && loaded->has_value() && !options.retune) {
+    work.tuning = std::move(**loaded);
+  } else {
+    work.tuning.identity = identity;
+  }
+  work.need_overhead = !work.tuning.part_overhead_us;
+  work.need_link = !work.tuning.link;
+  std::set<std::string> scheduled;
+  const std::vector<partitioner::NodeAnswer>& answers = session.plan().answers[d];
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    if (n >= answers.size() || !answers[n].supported) continue;
+    ++work.report.supported;
+    const core::Node& node = graph.nodes[n];
+    const std::string label = "node '" + node.name + "' (" + node.op_type + ")";
+    if (!packed[n].empty()) {
+      ++work.report.not_measured;
+      work.report.notes.push_back(
+          label + ": not measured: it touches the string/sequence/optional value '" + packed[n] +
+          "'");
+    } else if (!tuning::HasStaticShapes(graph, static_cast<core::NodeId>(n))) {
+      ++work.report.not_measured;
+      work.report.notes.push_back(label +
+                                  ": not measured: its shapes are not all known (fix the model's "
+                                  "dynamic dims with --shape)");
+    } else if (work.tuning.nodes.count(keys[n])) {
+      ++work.report.already_measured;
+    } else if (!scheduled.insert(keys[n]).second) {
+      work.duplicates.push_back(static_cast<core::NodeId>(n));
+    } else {
+      work.nodes.push_back(static_cast<core::NodeId>(n));
+    }
+  }
+  return work;
+}
+
+Status Save(DeviceWork& work) {
+  if (!work.dirty) return Status::Ok();
+  HETRUN_RETURN_IF_ERROR(tuning::SaveTuning(work.file, work.tuning));
+  work.dirty = false;
+  work.saved = Clock::now();
+  return Status::Ok();
+}
+
+}  // namespace
+
+size_t TuneReport::measured() const {
+  size_t total = 0;
+  for (const DeviceTuneReport& d : devices) total += d.measured;
+  return total;
+}
+
+Result<TuneReport> Tune(const std::string& model_path, const TuneOptions& options) {
+  const Clock::time_point start = Clock::now();
+  auto elapsed_s = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
+  if (options.session.cache_dir.empty())
+    return InvalidArgument(
+        "tune needs --cache-dir DIR: the measurements are kept there, and sessions given the "
+        "same --cache-dir use them");
+  if (options.session.devices.empty())
+    return InvalidArgument("no devices given (e.g. --devices cpu)");
+
+  SessionOptions plan_options = options.session;
+  plan_options.plan_only = true;
+  plan_options.warm_start = false;
+  HETRUN_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,
+                          Session::Create(model_path, plan_options));
+  const core::Graph& graph = session->graph();
+  std::vector<std::string> keys;
+  for (size_t n = 0; n < graph.nodes.size(); ++n)
+    keys.push_back(tuning::NodeKey(graph, static_cast<core::NodeId>(n)));
+  const std::vector<std::string> packed = PackedValuesTouched(graph);
+
+  std::vector<DeviceWork> work;
+  size_t total = 0;
+  for (size_t d = 0; d < session->plan().devices.size(); ++d) {
+    HETRUN_ASSIGN_OR_RETURN(DeviceWork w, PlanDeviceWork(*session, d, options, keys, packed));
+    total += w.nodes.size() + (w.need_overhead ? 1 : 0) + (w.need_link ? 1 : 0);
+    work.push_back(std::move(w));
+  }
+
+  TuneReport report;
+  Values values;
+  bool captured = false;
+  size_t done = 0;
+  auto should_stop = [&]() -> bool {
+    if (options.interrupt && options.interrupt->load()) {
+      report.stop_reason = "interrupted";
+    } else if (options.budget_s > 0 && elapsed_s() >= options.budget_s) {
+      report.stop_reason = "the time budget (" + std::to_string(options.budget_s) + " s) ran out";
+    } else {
+      return false;
+    }
+    report.stopped_early = true;
+    return true;
+  };
+  auto progress = [&](const std::string& current) {
+    if (options.progress) options.progress({done, total, elapsed_s(), current});
+  };
+  tuning::TimerLimits limits;
+  limits.repetitions = std::max(options.repetitions, 1);
+  limits.max_ms = options.max_ms_per_node;
+  limits.timeout_ms = options.session.timeout_ms == UINT64_MAX ? 60000 : options.session.timeout_ms;
+
+  for (DeviceWork& w : work) {
+    if (report.stopped_early) break;
+    const Device& device = *w.device;
+    if (w.need_overhead && !should_stop()) {
+      progress("part overhead on " + device.display_name());
+      HETRUN_ASSIGN_OR_RETURN(double us, tuning::TimePartOverhead(device, limits));
+      if (us > 0) w.tuning.part_overhead_us = us;
+      w.dirty = true;
+      ++done;
+    }
+    if (w.need_link && !should_stop()) {
+      progress("host link of " + device.display_name());
+      HETRUN_ASSIGN_OR_RETURN(tuning::LinkTiming link, tuning::TimeLink(device));
+      w.tuning.link = link;
+      w.dirty = true;
+      ++done;
+    }
+    const double overhead_us = w.tuning.part_overhead_us.value_or(0);
+    for (core::NodeId n : w.nodes) {
+      if (should_stop()) break;
+      const core::Node& node = graph.nodes[n];
+      const std::string label = "node '" + node.name + "' (" + node.op_type + ")";
+      progress(label + " on " + device.display_name());
+      if (!captured) {
+        HETRUN_ASSIGN_OR_RETURN(values, CaptureValues(graph, options));
+        captured = true;
+      }
+      Result<tuning::Timing> timing = tuning::TimeNode(device, graph, n, values, limits);
+      ++done;
+      if (!timing.ok()) {
+        ++w.report.not_measured;
+        w.report.notes.push_back(label + ": not measured: " + timing.status().message());
+        if (timing.status().code() == StatusCode::kTimeout ||
+            timing.status().code() == StatusCode::kDeviceLost) {
+          report.stopped_early = true;
+          report.stop_reason =
+              "device '" + device.display_name() + "' failed: " + timing.status().message();
+          break;
+        }
+        continue;
+      }
+      // The part overhead is charged once per part by the partitioner, not per node.
+      w.tuning.nodes[keys[n]] = {std::max(timing->median_us - overhead_us, 0.01), timing->runs,
+                                 tuning::NodeLabel(graph, n)};
+      ++w.report.measured;
+      w.dirty = true;
+      if (std::chrono::duration<double>(Clock::now() - w.saved).count() >= kSaveEverySeconds)
+        HETRUN_RETURN_IF_ERROR(Save(w));
+    }
+    HETRUN_RETURN_IF_ERROR(Save(w));
+  }
+  for (DeviceWork& w : work) {
+    HETRUN_RETURN_IF_ERROR(Save(w));
+    for (core::NodeId n : w.duplicates)
+      ++(w.tuning.nodes.count(keys[n]) ? w.report.measured : w.report.not_measured);
+    // Nodes planned but never reached (stopped early) keep their estimates.
+    const size_t accounted = w.report.measured + w.report.already_measured + w.report.not_measured;
+    if (accounted < w.report.supported) w.report.not_measured += w.report.supported - accounted;
+    w.report.part_overhead_us = w.tuning.part_overhead_us.value_or(0);
+    if (w.tuning.link) {
+      w.report.link_gbps = w.tuning.link->gbps;
+      w.report.link_latency_us = w.tuning.link->latency_us;
+    }
+    report.devices.push_back(std::move(w.report));
+  }
+  report.elapsed_s = elapsed_s();
+  return report;
+}
+
+}  // namespace hetrun::runtime

@@ -1,0 +1,144 @@
+#include "tuning/tuning_store.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "cache/content_hash.h"
+#include "cache/plan_cache.h"
+
+namespace hetrun::runtime::tuning {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kMagic = "hetrun-tuning";
+
+std::vector<std::string> SplitTabs(const std::string& line) {
+  std::vector<std::string> fields;
+  size_t start = 0;
+  while (true) {
+    const size_t tab = line.find('\t', start);
+    fields.push_back(
+        line.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
+    if (tab == std::string::npos) return fields;
+    start = tab + 1;
+  }
+}
+
+// A finite, non-negative number, or nullopt.
+std::optional<double> ParseCost(const std::string& text) {
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !(value >= 0) || value > 1e12)
+    return std::nullopt;
+  return value;
+}
+
+std::string Number(double value) {
+  std::ostringstream out;
+  out.precision(6);
+  out << value;
+  return out.str();
+}
+
+}  // namespace
+
+std::string DeviceIdentity(const Device& device, uint32_t threads) {
+  const hetrun_plugin_v1& api = device.api();
+  return device.display_name() + " | plugin " + api.name + " " + api.version + " abi " +
+         std::to_string(api.abi_major) + "." + std::to_string(api.abi_minor) + " file " +
+         cache::FileIdentity(device.plugin().path()) + " | device " + device.properties().name +
+         " | threads " + std::to_string(threads);
+}
+
+fs::path TuningFile(const std::string& cache_dir, const std::string& identity) {
+  return fs::path(cache_dir) / "tuning" / (cache::HashHex(cache::ContentHash64(identity)) + ".tsv");
+}
+
+Result<std::optional<DeviceTuning>> LoadTuning(const fs::path& file, const std::string& identity) {
+  std::ifstream in(file);
+  if (!in) {
+    std::error_code ec;
+    if (!fs::exists(file, ec)) return std::optional<DeviceTuning>();
+    return Unavailable("cannot read the tuning file '" + file.string() + "'");
+  }
+  auto damaged = [&](size_t line, const std::string& why) {
+    return InvalidArgument("tuning file '" + file.string() + "', line " + std::to_string(line) +
+                           ": " + why + " (delete it, or run `hetrun tune --retune`)");
+  };
+  DeviceTuning tuning;
+  std::string line;
+  size_t number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    const std::vector<std::string> f = SplitTabs(line);
+    if (number == 1) {
+      if (f.size() != 3 || f[0] != kMagic) return damaged(number, "not a hetrun tuning file");
+      if (f[1] != std::to_string(kTuningFormatVersion))
+        return damaged(number, "format version " + f[1] + ", this hetrun reads " +
+                                   std::to_string(kTuningFormatVersion));
+      if (f[2] != identity) return damaged(number, "measured on another device: " + f[2]);
+      tuning.identity = f[2];
+      continue;
+    }
+    if (f[0] == "node" && f.size() == 5) {
+      const std::optional<double> cost = ParseCost(f[2]);
+      const std::optional<double> runs = ParseCost(f[3]);
+      if (!cost || !runs || f[1].size() != 16) return damaged(number, "bad node line");
+      tuning.nodes[f[1]] = {*cost, static_cast<int>(*runs), f[4]};
+    } else if (f[0] == "part_overhead_us" && f.size() == 2) {
+      tuning.part_overhead_us = ParseCost(f[1]);
+      if (!tuning.part_overhead_us) return damaged(number, "bad part overhead");
+    } else if (f[0] == "link" && f.size() == 3) {
+      const std::optional<double> latency = ParseCost(f[1]), gbps = ParseCost(f[2]);
+      if (!latency || !gbps || *gbps <= 0) return damaged(number, "bad link line");
+      tuning.link = LinkTiming{*latency, *gbps};
+    } else {
+      return damaged(number, "unknown line '" + line.substr(0, 40) + "'");
+    }
+  }
+  if (number == 0) return damaged(1, "empty file");
+  return std::optional<DeviceTuning>(std::move(tuning));
+}
+
+Status SaveTuning(const fs::path& file, const DeviceTuning& tuning) {
+  std::error_code ec;
+  fs::create_directories(file.parent_path(), ec);
+  if (ec)
+    return Unavailable("cannot create '" + file.parent_path().string() + "': " + ec.message());
+  std::ostringstream text;
+  text << kMagic << '\t' << kTuningFormatVersion << '\t' << tuning.identity << '\n';
+  if (tuning.part_overhead_us)
+    text << "part_overhead_us\t" << Number(*tuning.part_overhead_us) << '\n';
+  if (tuning.link)
+    text << "link\t" << Number(tuning.link->latency_us) << '\t' << Number(tuning.link->gbps)
+         << '\n';
+  for (const auto& [key, node] : tuning.nodes)
+    text << "node\t" << key << '\t' << Number(node.cost_us) << '\t' << node.runs << '\t'
+         << node.label << '\n';
+  static std::atomic<uint64_t> counter{0};
+  const fs::path temp =
+      file.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out << text.str();
+    out.flush();
+    if (!out) {
+      fs::remove(temp, ec);
+      return Unavailable("cannot write '" + temp.string() + "'");
+    }
+  }
+  fs::rename(temp, file, ec);
+  if (ec) {
+    fs::remove(temp, ec);
+    return Unavailable("cannot rename into '" + file.string() + "'");
+  }
+  return Status::Ok();
+}
+
+}  // namespace hetrun::runtime::tuning

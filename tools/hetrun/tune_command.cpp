@@ -1,0 +1,128 @@
+// `hetrun tune`: measure every node's cost on every selected device (and each device's host link
+// and per-part overhead) into the tuning files under --cache-dir, which later sessions given the
+// same --cache-dir use in place of the plugins' estimates. Ctrl-C stops after the current
+// measurement and keeps everything measured so far.
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "hetrun/partitioner/plan_format.h"
+#include "hetrun/plugin_api/host_services.h"
+#include "hetrun/runtime/tuning.h"
+#include "plan_output.h"
+#include "progress_bar.h"
+
+namespace hetrun::cli {
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+extern "C" void OnInterrupt(int) {
+  g_interrupted.store(true);
+}
+
+// SIGINT sets the flag while tuning; the default action comes back afterwards.
+class InterruptGuard {
+ public:
+  InterruptGuard() { previous_ = std::signal(SIGINT, OnInterrupt); }
+  ~InterruptGuard() { std::signal(SIGINT, previous_); }
+
+ private:
+  void (*previous_)(int) = SIG_DFL;
+};
+
+std::string ReportJson(const runtime::TuneReport& report) {
+  nlohmann::json devices = nlohmann::json::array();
+  for (const runtime::DeviceTuneReport& d : report.devices)
+    devices.push_back({{"device", d.device},
+                       {"file", d.file},
+                       {"nodes_supported", d.supported},
+                       {"measured", d.measured},
+                       {"already_measured", d.already_measured},
+                       {"not_measured", d.not_measured},
+                       {"part_overhead_us", d.part_overhead_us},
+                       {"link_gbps", d.link_gbps},
+                       {"link_latency_us", d.link_latency_us},
+                       {"notes", d.notes}});
+  nlohmann::json j = {{"format", "hetrun-tune"},           {"version", 1},
+                      {"elapsed_s", report.elapsed_s},     {"measured", report.measured()},
+                      {"changed", report.changed()},       {"stopped_early", report.stopped_early},
+                      {"stop_reason", report.stop_reason}, {"devices", devices}};
+  return j.dump(2) + "\n";
+}
+
+void PrintReport(const runtime::TuneReport& report, bool verbose) {
+  for (const runtime::DeviceTuneReport& d : report.devices) {
+    std::printf(
+        "%-10s %zu node(s) supported: %zu measured now, %zu already measured, %zu not "
+        "measured\n",
+        d.device.c_str(), d.supported, d.measured, d.already_measured, d.not_measured);
+    std::printf("%-10s part overhead %.1f us, host link %.2f GB/s + %.1f us; %s\n", "",
+                d.part_overhead_us, d.link_gbps, d.link_latency_us, d.file.c_str());
+    const size_t shown = verbose ? d.notes.size() : std::min<size_t>(d.notes.size(), 3);
+    for (size_t i = 0; i < shown; ++i) std::printf("%-10s %s\n", "", d.notes[i].c_str());
+    if (shown < d.notes.size())
+      std::printf("%-10s ... and %zu more (-v shows all)\n", "", d.notes.size() - shown);
+  }
+}
+
+}  // namespace
+
+int TuneCommand(const std::vector<std::string>& args) {
+  Result<TuneArguments> parsed = ParseTuneArguments(args);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "hetrun: error: %s\n", parsed.status().message().c_str());
+    return 2;
+  }
+  const TuneArguments& a = *parsed;
+  if (a.run.verbose) plugin_api::SetPluginLogLevel(HETRUN_LOG_INFO);
+  Result<runtime::SessionOptions> session = SessionOptionsFrom(a.run);
+  if (!session.ok()) return Fail(session.status().message());
+  runtime::TuneOptions options;
+  options.session = std::move(*session);
+  options.budget_s = a.budget_s;
+  options.retune = a.retune;
+  options.repetitions = a.repetitions;
+  options.interrupt = &g_interrupted;
+  std::unique_ptr<ProgressBar> bar;
+  if (!a.run.quiet)
+    options.progress = [&bar](const runtime::TuneProgress& p) {
+      if (!bar) bar = std::make_unique<ProgressBar>("tune", static_cast<int>(p.total));
+      bar->Update(static_cast<int>(p.done), p.current);
+    };
+
+  g_interrupted.store(false);
+  Result<runtime::TuneReport> tuned = [&] {
+    InterruptGuard guard;
+    return runtime::Tune(a.run.model, options);
+  }();
+  bar.reset();
+  if (!tuned.ok()) return Fail(tuned.status().message());
+  const runtime::TuneReport& report = *tuned;
+  if (!a.json.empty()) {
+    std::ofstream out(a.json);
+    out << ReportJson(report);
+    if (!out) return Fail("--json: cannot write '" + a.json + "'");
+  }
+  if (!a.run.quiet) {
+    PrintReport(report, a.run.verbose);
+    std::printf("tuned in %.2f s: %zu measurement(s) %s\n", report.elapsed_s, report.measured(),
+                report.changed() ? "added" : "(nothing new: the tuning cache was complete)");
+    if (report.stopped_early)
+      std::printf("stopped early (%s): what was measured is kept; run tune again to go on\n",
+                  report.stop_reason.c_str());
+    // The plan these measurements give (what `hetrun plan --cache-dir` shows).
+    runtime::SessionOptions plan_options = options.session;
+    plan_options.plan_only = true;
+    if (auto planned = runtime::Session::Create(a.run.model, plan_options); planned.ok())
+      std::fputs(partitioner::PlanTable((*planned)->graph(), (*planned)->plan()).c_str(), stdout);
+  }
+  return g_interrupted.load() ? 130 : 0;
+}
+
+}  // namespace hetrun::cli
