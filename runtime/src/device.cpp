@@ -92,6 +92,7 @@ Device::~Device() {
 }
 
 Status Device::Check(hetrun_status_t status, const std::string& what) const {
+  if (status == nullptr) return Status::Ok();  // the common case: no message to build
   return plugin_api::TakeStatus(status, "device '" + display_name_ + "': " + what);
 }
 

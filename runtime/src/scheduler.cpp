@@ -26,10 +26,9 @@ struct Session::Scheduler::Part {
   const Device* fallback_device = nullptr;
 };
 
-// Where one value is during a run: a host copy and/or one buffer per device.
+// Where one value is during a run: a host copy and/or one buffer per device (Execution::copies).
 struct Session::Scheduler::Slot {
   std::shared_ptr<const core::Tensor> host;
-  std::vector<BufferRef> copies;  // by device index
   int readers_left = 0;
 };
 
@@ -37,11 +36,16 @@ struct Session::Scheduler::Execution {
   std::mutex mutex;
   std::condition_variable settled;
   std::vector<Slot> slots;
+  // Per value and device (value * devices + device): one allocation per run, not one per value.
+  std::vector<BufferRef> copies;
+  size_t devices = 0;
+  BufferRef& copy(core::ValueId value, int device) { return copies[value * devices + device]; }
   std::vector<int> waiting;  // per part: producer parts not finished
   size_t in_flight = 0;      // parts submitted and not yet finished
   bool failed = false;
   Status error;
   RunStats* stats = nullptr;
+  bool tracing = false;  // stats->collect_trace: only then are span texts built
 };
 
 Session::Scheduler::Scheduler(const Session& session, FallbackPolicy fallback)
@@ -154,11 +158,10 @@ Result<BufferRef> Session::Scheduler::Stage(Execution& run, core::ValueId value,
   BufferRef source;
   {
     std::lock_guard lock(run.mutex);
-    Slot& slot = run.slots[value];
-    if (slot.copies[device]) return slot.copies[device];
-    host = slot.host;
-    for (const BufferRef& copy : slot.copies)
-      if (copy && !source) source = copy;
+    if (const BufferRef& copy = run.copy(value, device)) return copy;
+    host = run.slots[value].host;
+    for (size_t d = 0; d < run.devices && !source; ++d)
+      source = run.copy(value, static_cast<int>(d));
   }
   if (!host && !source) return InternalError("value '" + name + "' is needed but was not computed");
 
@@ -215,18 +218,18 @@ Result<BufferRef> Session::Scheduler::Stage(Execution& run, core::ValueId value,
     }
   }
   if (bytes > 0)
-    HETRUN_RETURN_IF_ERROR(
-        to.Check(to.api().buffer_write(to.handle(), staged->buffer, 0, bytes_from, bytes),
-                 "write '" + name + "'"));
+    if (hetrun_status_t s =
+            to.api().buffer_write(to.handle(), staged->buffer, 0, bytes_from, bytes))
+      return to.Check(s, "write '" + name + "'");
   {
     std::lock_guard lock(run.mutex);
-    Slot& slot = run.slots[value];
-    if (!slot.copies[device]) slot.copies[device] = staged;
+    if (BufferRef& copy = run.copy(value, device); !copy) copy = staged;
     if (run.stats) run.stats->transferred_bytes += bytes;
   }
-  Record(run, {name + ": " + from_name + " -> " + to.display_name(), "transfer",
-               static_cast<int>(session_.devices_.size()), start, NowUs() - start,
-               std::to_string(bytes) + " bytes"});
+  if (run.tracing)
+    Record(run, {name + ": " + from_name + " -> " + to.display_name(), "transfer",
+                 static_cast<int>(session_.devices_.size()), start, NowUs() - start,
+                 std::to_string(bytes) + " bytes"});
   return staged;
 }
 
@@ -313,11 +316,10 @@ Status Session::Scheduler::RunOn(Execution& run, const Part& part, int device_in
   const double start = NowUs();
   std::vector<hetrun_tensor_arg> out_args(part.outputs.size());
   hetrun_event_t raw_event = nullptr;
-  HETRUN_RETURN_IF_ERROR(device.Check(
-      device.api().execute(executable, in_args.data(), static_cast<uint32_t>(in_args.size()),
-                           out_args.data(), static_cast<uint32_t>(out_args.size()), nullptr, 0,
-                           &raw_event),
-      part.label + ": execute"));
+  if (hetrun_status_t s = device.api().execute(
+          executable, in_args.data(), static_cast<uint32_t>(in_args.size()), out_args.data(),
+          static_cast<uint32_t>(out_args.size()), nullptr, 0, &raw_event))
+    return device.Check(s, part.label + ": execute");
   DeviceEvent event(&device, raw_event);
   Status waited = event.Wait(session_.timeout_ms_, part.label);
   if (waited.code() == StatusCode::kTimeout) {
@@ -345,8 +347,9 @@ Status Session::Scheduler::RunOn(Execution& run, const Part& part, int device_in
   // --verify-finite (on with --fallback cpu): NaN or Inf out of finite inputs is a device error.
   if (session_.verify_finite_ && device_index != session_.fallback_device_)
     HETRUN_RETURN_IF_ERROR(CheckFinite(device, part, held, outputs));
-  Record(run,
-         {part.label, "part", device_index, start, NowUs() - start, "on " + device.display_name()});
+  if (run.tracing)
+    Record(run, {part.label, "part", device_index, start, NowUs() - start,
+                 "on " + device.display_name()});
 
   for (size_t o = 0; o < part.outputs.size(); ++o) {
     const core::ValueId v = part.outputs[o];
@@ -365,9 +368,9 @@ Status Session::Scheduler::RunOn(Execution& run, const Part& part, int device_in
     }
     std::lock_guard lock(run.mutex);
     Slot& slot = run.slots[v];
-    if (host) slot.host = host;
+    if (host) slot.host = std::move(host);
     // Keep the device copy only for parts that read it (the host copy serves the caller).
-    if (slot.readers_left > (graph_output ? 1 : 0)) slot.copies[device_index] = outputs[o];
+    if (slot.readers_left > (graph_output ? 1 : 0)) run.copy(v, device_index) = outputs[o];
   }
   return Status::Ok();
 }
@@ -435,7 +438,9 @@ void Session::Scheduler::Execute(const std::shared_ptr<Execution>& run, size_t i
     if (!status.ok()) status = Fallback(*run, part, std::move(status));
   }
   std::vector<size_t> ready;
-  std::vector<Slot> dead;  // released outside the lock: releasing calls into plugins
+  // Released outside the lock: releasing calls into plugins.
+  std::vector<std::shared_ptr<const core::Tensor>> dead_hosts;
+  std::vector<BufferRef> dead_copies;
   {
     std::lock_guard lock(run->mutex);
     if (!skip && !status.ok() && !run->failed) {
@@ -445,7 +450,11 @@ void Session::Scheduler::Execute(const std::shared_ptr<Execution>& run, size_t i
     if (!skip && status.ok()) {
       for (core::ValueId v : part.inputs) {
         Slot& slot = run->slots[v];
-        if (--slot.readers_left == 0) dead.push_back(std::exchange(slot, Slot{}));
+        if (--slot.readers_left != 0) continue;
+        if (slot.host) dead_hosts.push_back(std::move(slot.host));
+        for (size_t d = 0; d < run->devices; ++d)
+          if (BufferRef& copy = run->copy(v, static_cast<int>(d)))
+            dead_copies.push_back(std::move(copy));
       }
       if (!run->failed)
         for (size_t q : part.dependents)
@@ -454,7 +463,8 @@ void Session::Scheduler::Execute(const std::shared_ptr<Execution>& run, size_t i
     run->in_flight += ready.size();
     --run->in_flight;
   }
-  dead.clear();
+  dead_copies.clear();
+  dead_hosts.clear();
   for (size_t q : ready) Submit(run, q);
   run->settled.notify_all();
 }
@@ -463,11 +473,11 @@ Result<std::map<core::ValueId, core::Tensor>> Session::Scheduler::Run(
     std::map<core::ValueId, core::Tensor> inputs, RunStats* stats) const {
   auto run = std::make_shared<Execution>();
   run->stats = stats;
+  run->tracing = stats != nullptr && stats->collect_trace;
+  run->devices = session_.devices_.size();
   run->slots.resize(session_.graph_.values.size());
-  for (size_t v = 0; v < run->slots.size(); ++v) {
-    run->slots[v].copies.resize(session_.devices_.size());
-    run->slots[v].readers_left = readers_[v];
-  }
+  run->copies.resize(run->slots.size() * run->devices);
+  for (size_t v = 0; v < run->slots.size(); ++v) run->slots[v].readers_left = readers_[v];
   for (auto& [id, tensor] : inputs)
     run->slots[id].host = std::make_shared<const core::Tensor>(std::move(tensor));
   run->waiting.resize(parts_.size());
@@ -487,6 +497,7 @@ Result<std::map<core::ValueId, core::Tensor>> Session::Scheduler::Run(
     run->settled.wait(lock, [&] { return run->in_flight == 0; });
     if (run->failed) return run->error;
   }
+  // Tensors share their bytes: these copies copy no data.
   std::map<core::ValueId, core::Tensor> outputs;
   for (core::ValueId v : session_.graph_.outputs)
     if (run->slots[v].host) outputs[v] = *run->slots[v].host;

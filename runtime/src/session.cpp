@@ -277,7 +277,7 @@ Result<std::vector<core::Tensor>> Session::Run(const std::map<std::string, core:
   for (core::ValueId id : graph_.outputs) {
     const core::Value& v = graph_.values[id];
     if (auto it = produced.find(id); it != produced.end())
-      outputs.push_back(it->second);
+      outputs.push_back(std::move(it->second));
     else if (auto in = fed.find(id); in != fed.end())
       outputs.push_back(in->second);
     else if (v.constant)

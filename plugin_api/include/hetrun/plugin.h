@@ -354,7 +354,9 @@ typedef struct hetrun_plugin_v1 {
    * entries before the event signals: `outputs` must stay valid until then, and input buffers alive and
    * unmodified. An input produced by another execute's plugin-allocated output can therefore only be
    * passed once that execute's event has signalled. Offsets must be multiples of the element size.
-   * Errors found while running are reported by event_wait. */
+   * Errors found while running are reported by event_wait. A plugin may finish short work before
+   * returning (the CPU plugin does, for quick parts when its queue is idle): the event is then
+   * already signalled, and errors still come back through event_wait. */
   hetrun_status_t (*execute)(hetrun_executable_t executable, const hetrun_tensor_arg* inputs,
                              uint32_t num_inputs, hetrun_tensor_arg* outputs, uint32_t num_outputs,
                              const hetrun_event_t* waits, uint32_t num_waits, hetrun_event_t* out_event);

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "errors.h"
+#include "fusion/fusion_plan.h"
 #include "handles.h"
 #include "host_memory.h"
 
@@ -13,6 +14,13 @@ namespace {
 
 std::string Quoted(const std::string& name) {
   return "'" + name + "'";
+}
+
+void CheckNodeArrays(const hetrun_node& view) {
+  if ((view.num_inputs && !view.inputs) || (view.num_outputs && !view.outputs) ||
+      (view.num_attributes && !view.attributes) || !view.op_type) {
+    ThrowInvalid("the node has a NULL array with a non-zero count, or no op_type");
+  }
 }
 
 }  // namespace
@@ -86,49 +94,99 @@ void Executable::CheckConstant(const Value& value) const {
   }
 }
 
+// One executable node per fusion group (fusion_plan.h); a group whose leader's kernel turns the
+// epilogue down runs as its separate nodes instead.
 void Executable::CreateNodes(const hetrun_graph_view& part) {
-  nodes_.resize(part.num_nodes);
-  for (uint32_t k = 0; k < part.num_nodes; ++k) {
-    const hetrun_node& view = part.nodes[k];
-    Node& node = nodes_[k];
-    node.description = DescribeNode(view.name, view.op_type, k);
-    try {
-      if ((view.num_inputs && !view.inputs) || (view.num_outputs && !view.outputs) ||
-          (view.num_attributes && !view.attributes) || !view.op_type) {
-        ThrowInvalid("the node has a NULL array with a non-zero count, or no op_type");
-      }
-      node.inputs.assign(view.inputs, view.inputs + view.num_inputs);
-      node.outputs.assign(view.outputs, view.outputs + view.num_outputs);
-      for (int32_t v : node.inputs) {
-        if (v < 0) continue;
-        if (static_cast<uint32_t>(v) >= values_.size()) {
-          ThrowInvalid("input value index " + std::to_string(v) + " is out of range");
-        }
-        Value& value = values_[v];
-        if (value.source == Source::kNone) {
-          ThrowInvalid("input " + Quoted(value.name) +
-                       " is not a part input, a constant or an output of an earlier node");
-        }
-        if (value.source == Source::kConstant) CheckConstant(value);
-        value.last_use = static_cast<int32_t>(k);
-      }
-      for (int32_t v : node.outputs) {
-        if (v < 0) continue;
-        if (static_cast<uint32_t>(v) >= values_.size()) {
-          ThrowInvalid("output value index " + std::to_string(v) + " is out of range");
-        }
-        if (values_[v].source != Source::kNone) {
-          ThrowInvalid("output " + Quoted(values_[v].name) +
-                       " is already an input, a constant or another node's output");
-        }
-        values_[v].source = Source::kNodeOutput;
-      }
-      node.kernel = CreateKernel(KernelBuildContext{view, part, device_});
-      if (!node.kernel) throw plugin::Error(HETRUN_STATUS_INTERNAL, "no kernel was created");
-      BindOuterScopeInputs(node, static_cast<int32_t>(k));
-    } catch (...) {
-      RethrowWithContext(node.description);
+  std::vector<NodeGroup> groups;
+  if (FusionEnabled()) {
+    groups = PlanFusion(part);
+  } else {
+    for (uint32_t k = 0; k < part.num_nodes; ++k) groups.push_back(NodeGroup{k, {}, {}});
+  }
+  nodes_.reserve(part.num_nodes);
+  for (const NodeGroup& group : groups) {
+    if (!group.absorbed.empty() && AddFusedNode(part, group)) continue;
+    for (uint32_t m : group.members()) AddNode(part, m);
+  }
+}
+
+void Executable::AddNode(const hetrun_graph_view& part, uint32_t index) {
+  const hetrun_node& view = part.nodes[index];
+  const auto k = static_cast<int32_t>(nodes_.size());
+  Node& node = nodes_.emplace_back();
+  node.description = DescribeNode(view.name, view.op_type, index);
+  try {
+    CheckNodeArrays(view);
+    BindNodeValues(view, k);
+    node.inputs.assign(view.inputs, view.inputs + view.num_inputs);
+    node.outputs.assign(view.outputs, view.outputs + view.num_outputs);
+    node.kernel = CreateKernel(KernelBuildContext{view, part, device_});
+    if (!node.kernel) throw plugin::Error(HETRUN_STATUS_INTERNAL, "no kernel was created");
+    BindOuterScopeInputs(node, k);
+  } catch (...) {
+    RethrowWithContext(node.description);
+  }
+}
+
+// The leader's kernel with the group's epilogue, reading the leader's inputs and writing the last
+// member's outputs; the values in between are never allocated. False (nothing changed) when the
+// kernel cannot be created or turns the epilogue down: AddNode then reports or runs each node.
+bool Executable::AddFusedNode(const hetrun_graph_view& part, const NodeGroup& group) {
+  const hetrun_node& leader = part.nodes[group.leader];
+  std::unique_ptr<Kernel> kernel;
+  try {
+    kernel = CreateKernel(KernelBuildContext{leader, part, device_});
+  } catch (...) {
+    return false;
+  }
+  auto* fusable = dynamic_cast<EpilogueFusable*>(kernel.get());
+  if (!fusable || !fusable->FuseEpilogue(group.epilogue)) return false;
+
+  const auto k = static_cast<int32_t>(nodes_.size());
+  Node& node = nodes_.emplace_back();
+  node.description =
+      "node " + Quoted(GroupNodeNames(part, group)) + " (" + GroupOpTypes(part, group) + ")";
+  try {
+    for (uint32_t m : group.members()) BindNodeValues(part.nodes[m], k);
+  } catch (...) {
+    RethrowWithContext(node.description);
+  }
+  const hetrun_node& last = part.nodes[group.last()];
+  node.inputs.assign(leader.inputs, leader.inputs + leader.num_inputs);
+  node.outputs.assign(last.outputs, last.outputs + last.num_outputs);
+  node.kernel = std::move(kernel);
+  plugin::Log(HETRUN_LOG_DEBUG, "fused " + node.description);
+  return true;
+}
+
+// Checks the node's value indices and records that executable node `k` reads its inputs (liveness)
+// and produces its outputs.
+void Executable::BindNodeValues(const hetrun_node& view, int32_t k) {
+  for (uint32_t i = 0; i < view.num_inputs; ++i) {
+    const int32_t v = view.inputs[i];
+    if (v < 0) continue;
+    if (static_cast<uint32_t>(v) >= values_.size()) {
+      ThrowInvalid("input value index " + std::to_string(v) + " is out of range");
     }
+    Value& value = values_[v];
+    if (value.source == Source::kNone) {
+      ThrowInvalid("input " + Quoted(value.name) +
+                   " is not a part input, a constant or an output of an earlier node");
+    }
+    if (value.source == Source::kConstant) CheckConstant(value);
+    value.last_use = k;
+  }
+  for (uint32_t i = 0; i < view.num_outputs; ++i) {
+    const int32_t v = view.outputs[i];
+    if (v < 0) continue;
+    if (static_cast<uint32_t>(v) >= values_.size()) {
+      ThrowInvalid("output value index " + std::to_string(v) + " is out of range");
+    }
+    if (values_[v].source != Source::kNone) {
+      ThrowInvalid("output " + Quoted(values_[v].name) +
+                   " is already an input, a constant or another node's output");
+    }
+    values_[v].source = Source::kNodeOutput;
   }
 }
 

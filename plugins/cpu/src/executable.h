@@ -1,5 +1,6 @@
-// A compiled part: one Kernel per node plus what the executor needs to run them, copied out of the
-// graph view (which dies with the compile() call; only constant data pointers stay valid). Shapes
+// A compiled part: one Kernel per node (or per group of nodes fused at compile time, see fusion/)
+// plus what the executor needs to run them, copied out of the graph view (which dies with the
+// compile() call; only constant data pointers stay valid). Shapes
 // are resolved node by node at run time, so one executable serves every input shape the view
 // allows. Immutable after Compile(): concurrent runs keep all their state on their own stack.
 #pragma once
@@ -17,6 +18,8 @@
 #include "kernel.h"
 
 namespace hetrun::cpu {
+
+struct NodeGroup;  // fusion/fusion_plan.h
 
 class Executable {
  public:
@@ -74,7 +77,7 @@ class Executable {
   };
 
   struct Node {
-    std::string description;       // "node 'conv_3' (Conv)"
+    std::string description;       // "node 'conv_3' (Conv)", "node 'conv_3+relu_4' (Conv+Relu)"
     std::vector<int32_t> inputs;   // value indices, -1 = omitted
     std::vector<int32_t> outputs;  // value indices, -1 = omitted
     std::unique_ptr<Kernel> kernel;
@@ -86,6 +89,9 @@ class Executable {
   void CopyValues(const hetrun_graph_view& part);
   void BindPartInputs(const hetrun_graph_view& part);
   void CreateNodes(const hetrun_graph_view& part);
+  void AddNode(const hetrun_graph_view& part, uint32_t index);
+  bool AddFusedNode(const hetrun_graph_view& part, const NodeGroup& group);
+  void BindNodeValues(const hetrun_node& view, int32_t k);
   void BindOuterScopeInputs(Node& node, int32_t k);
   void BindPartOutputs(const hetrun_graph_view& part);
   void PlanInPlace();

@@ -58,7 +58,8 @@ class Executable::Runner {
   void RunNode(size_t k) {
     exe_.device_->pool().ThrowIfCancelled();
     const Node& node = exe_.nodes_[k];
-    std::vector<const TensorRef*> inputs(node.inputs.size(), nullptr);
+    std::vector<const TensorRef*>& inputs = node_inputs_;
+    inputs.assign(node.inputs.size(), nullptr);
     for (size_t i = 0; i < node.inputs.size(); ++i) {
       if (node.inputs[i] >= 0) inputs[i] = &tensors_[node.inputs[i]];
     }
@@ -79,7 +80,8 @@ class Executable::Runner {
                               std::to_string(node.outputs.size()));
     }
 
-    std::vector<TensorRef*> outputs(node.outputs.size(), nullptr);
+    std::vector<TensorRef*>& outputs = node_outputs_;
+    outputs.assign(node.outputs.size(), nullptr);
     for (size_t o = 0; o < node.outputs.size(); ++o) {
       const int32_t v = node.outputs[o];
       if (v < 0) continue;
@@ -212,6 +214,9 @@ class Executable::Runner {
   std::vector<TensorRef> tensors_;   // per value: dtype, dims and memory once known
   std::vector<void*> arena_blocks_;  // per value: the arena block it owns, if any
   std::vector<std::shared_ptr<Buffer>> allocated_outputs_;  // per part output, when NULL given
+  // The current node's argument lists, kept between nodes so that each node does not allocate.
+  std::vector<const TensorRef*> node_inputs_;
+  std::vector<TensorRef*> node_outputs_;
   Arena arena_;
 };
 
@@ -219,11 +224,16 @@ void Executable::Run(const RunArgs& args) const {
   Runner runner(*this, args);
   runner.Run();
   const Arena& arena = runner.arena();
-  arena_size_hint_.store(arena.reserved_bytes(), std::memory_order_relaxed);
+  const uint64_t hint =
+      arena_size_hint_.exchange(arena.reserved_bytes(), std::memory_order_relaxed);
   last_peak_arena_bytes_.store(arena.peak_bytes(), std::memory_order_relaxed);
-  plugin::Log(HETRUN_LOG_DEBUG, "run of " + std::to_string(nodes_.size()) + " nodes: peak arena " +
-                                    std::to_string(arena.peak_bytes()) + " bytes (" +
-                                    std::to_string(arena.reserved_bytes()) + " reserved)");
+  // Logged when the footprint changes, not every run: building the line costs more than a small
+  // part's bookkeeping.
+  if (arena.reserved_bytes() != hint)
+    plugin::Log(HETRUN_LOG_DEBUG, "run of " + std::to_string(nodes_.size()) +
+                                      " nodes: peak arena " + std::to_string(arena.peak_bytes()) +
+                                      " bytes (" + std::to_string(arena.reserved_bytes()) +
+                                      " reserved)");
 }
 
 }  // namespace hetrun::cpu

@@ -1,12 +1,14 @@
 // The CPU plugin's ABI surface: hetrun_plugin_query and the function table. Each entry point checks
 // its handles and runs its body under plugin::Guard, so no exception leaves the library; the work
 // itself lives in device, executable and query_support.
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "compile_cache.h"
@@ -140,21 +142,49 @@ hetrun_status_t QuerySupportEntry(hetrun_device_t device, const hetrun_graph_vie
   });
 }
 
+// Runs of a part that may block execute()'s caller: a part without control flow (whose run time
+// is bounded by its tensors' sizes, unlike a Loop's) whose previous run took less than this. The
+// host then skips two thread hand-offs; a longer part still runs on the queue thread, where the
+// host's event_wait timeout can give up on it.
+constexpr int64_t kInlineRunLimitUs = 1000;
+
+// The executable handle as this file creates it: the handle plus what execute() needs to decide
+// whether a run may happen on the caller's thread.
+struct CompiledPart : hetrun_executable_s {
+  bool has_control_flow = false;
+  // Duration of the most recent finished run, -1 before the first one. Shared: queued work may
+  // outlive the handle.
+  std::shared_ptr<std::atomic<int64_t>> last_run_us = std::make_shared<std::atomic<int64_t>>(-1);
+};
+
+// A node with a subgraph attribute (If, Loop, Scan): its run time depends on the data.
+bool HasControlFlow(const hetrun_graph_view& part) {
+  for (uint32_t n = 0; n < part.num_nodes; ++n) {
+    const hetrun_node& node = part.nodes[n];
+    for (uint32_t a = 0; a < node.num_attributes; ++a)
+      if (node.attributes[a].type == HETRUN_ATTR_GRAPH) return true;
+  }
+  return false;
+}
+
 hetrun_status_t Compile(hetrun_device_t device, const hetrun_graph_view* part,
                         hetrun_executable_t* out_executable) {
   return plugin::Guard([&] {
     UnwrapDevice(device);
     CheckOut(part, "part");
     CheckOut(out_executable, "out_executable");
-    auto handle = std::make_unique<hetrun_executable_s>();
+    auto handle = std::make_unique<CompiledPart>();
     const CompileCache::Scope cache(device->cache_dir);
     handle->executable = Executable::Compile(device->device, *part);
+    handle->has_control_flow = HasControlFlow(*part);
     *out_executable = handle.release();
   });
 }
 
 void ExecutableRelease(hetrun_executable_t executable) {
-  ReleaseHandle(executable, HandleTag::kExecutable);
+  if (!executable || executable->tag != HandleTag::kExecutable) return;
+  executable->tag = HandleTag::kReleased;
+  delete static_cast<CompiledPart*>(executable);  // every executable handle is one (Compile)
 }
 
 hetrun_status_t BufferAlloc(hetrun_device_t device, uint64_t bytes, hetrun_buffer_t* out_buffer) {
@@ -212,9 +242,12 @@ hetrun_status_t BufferMap(hetrun_device_t device, hetrun_buffer_t buffer, void**
   });
 }
 
-// Runs on the device's queue thread: waits for the dependencies, then the part.
+// Runs on the device's queue thread (or inline, see kInlineRunLimitUs): waits for the
+// dependencies, then the part; records how long the part took before signalling `done`, so the
+// next execute() already knows.
 void RunQueued(const Executable& exe, const Executable::RunArgs& args,
-               const std::vector<std::shared_ptr<Event>>& waits, Event& done) {
+               const std::vector<std::shared_ptr<Event>>& waits, std::atomic<int64_t>& last_run_us,
+               Event& done) {
   for (const std::shared_ptr<Event>& wait : waits) {
     wait->Wait(std::nullopt);
     if (wait->code() != HETRUN_STATUS_OK) {
@@ -222,13 +255,20 @@ void RunQueued(const Executable& exe, const Executable::RunArgs& args,
       return;
     }
   }
+  const auto start = std::chrono::steady_clock::now();
+  hetrun_status_code_t code = HETRUN_STATUS_OK;
+  std::string message;
   try {
     exe.Run(args);
-    done.Complete(HETRUN_STATUS_OK, "");
   } catch (...) {
-    auto [code, message] = DescribeCurrentException();
-    done.Complete(code, std::move(message));
+    std::tie(code, message) = DescribeCurrentException();
   }
+  last_run_us.store(std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now() - start)
+                        .count(),
+                    std::memory_order_relaxed);
+  SubmissionQueue::ReleaseDeviceEarly();  // the woken host may run its next part inline
+  done.Complete(code, std::move(message));
 }
 
 hetrun_status_t Execute(hetrun_executable_t executable, const hetrun_tensor_arg* inputs,
@@ -250,9 +290,16 @@ hetrun_status_t Execute(hetrun_executable_t executable, const hetrun_tensor_arg*
     auto event = std::make_shared<Event>();
     auto handle = std::make_unique<hetrun_event_s>();
     handle->event = event;
-    exe->device()->Submit([exe, args = std::move(args), waits = std::move(wait_events), event] {
-      RunQueued(*exe, args, waits, *event);
-    });
+    const CompiledPart& part = *static_cast<const CompiledPart*>(executable);
+    const int64_t last_us = part.last_run_us->load(std::memory_order_relaxed);
+    bool waits_done = true;
+    for (const std::shared_ptr<Event>& wait : wait_events) waits_done = waits_done && wait->done();
+    std::optional<SubmissionQueue::InlineWhenIdle> inline_when_idle;
+    if (!part.has_control_flow && last_us >= 0 && last_us < kInlineRunLimitUs && waits_done)
+      inline_when_idle.emplace();
+    exe->device()->Submit(
+        [exe, args = std::move(args), waits = std::move(wait_events), event,
+         last_run_us = part.last_run_us] { RunQueued(*exe, args, waits, *last_run_us, *event); });
     *out_event = handle.release();
   });
 }

@@ -18,6 +18,8 @@ hetrun_add_test(NAME cpu_kernels_test
     ${CMAKE_CURRENT_LIST_DIR}/kernels_sequence_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/kernels_text_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/kernels_string_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/kernels_rowwise_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/gemm_epilogue_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/graph_builder.cpp
     ${PROJECT_SOURCE_DIR}/plugins/cpu/src/kernel_registry.cpp
     ${HETRUN_CPU_KERNEL_TEST_KERNELS}

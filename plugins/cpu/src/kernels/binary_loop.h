@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
+#include "kernels/avx2_clone.h"
 #include "kernels/broadcast.h"
 #include "kernels/common.h"
 #include "thread_pool.h"
@@ -13,8 +15,8 @@ namespace hetrun::cpu {
 
 // One inner row: strides are 0 (broadcast) or 1; each case is its own loop so it vectorises.
 template <typename TA, typename TB, typename TO, typename Op>
-inline void BinaryRow(const TA* a, int64_t sa, const TB* b, int64_t sb, TO* o, int64_t n,
-                      const Op& op) {
+[[gnu::always_inline]] inline void BinaryRowLoops(const TA* a, int64_t sa, const TB* b, int64_t sb,
+                                                  TO* o, int64_t n, const Op& op) {
   if (sa && sb) {
     for (int64_t i = 0; i < n; ++i) o[i] = op(a[i], b[i]);
   } else if (sa) {
@@ -27,6 +29,22 @@ inline void BinaryRow(const TA* a, int64_t sa, const TB* b, int64_t sb, TO* o, i
     const TO v = op(*a, *b);
     for (int64_t i = 0; i < n; ++i) o[i] = v;
   }
+}
+
+template <typename TA, typename TB, typename TO, typename Op>
+HETRUN_TARGET_AVX2 void BinaryRowAvx2(const TA* a, int64_t sa, const TB* b, int64_t sb, TO* o,
+                                      int64_t n, const Op& op) {
+  BinaryRowLoops(a, sa, b, sb, o, n, op);
+}
+
+template <typename TA, typename TB, typename TO, typename Op>
+inline void BinaryRow(const TA* a, int64_t sa, const TB* b, int64_t sb, TO* o, int64_t n,
+                      const Op& op) {
+  // float only: the ops the models spend their elementwise time in; other types stay single.
+  if constexpr (HETRUN_CPU_AVX2_CLONES && std::is_same_v<TA, float> && std::is_same_v<TB, float>) {
+    if (CpuHasAvx2()) return BinaryRowAvx2(a, sa, b, sb, o, n, op);
+  }
+  BinaryRowLoops(a, sa, b, sb, o, n, op);
 }
 
 // out (dims `od`) = op(a (dims `ad`), b (dims `bd`)); a and b must broadcast to od. `out` may

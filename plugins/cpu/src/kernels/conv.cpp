@@ -1,12 +1,14 @@
 // Conv (1-D and 2-D, float32): im2col fused into the packing of the GEMM's B operand, with the
 // weights packed once as the A operand (per group); 1x1 stride-1 convolutions pack the input
 // directly; depthwise convolutions (one input channel per group) use a direct loop; 3x3 stride-1
-// convolutions with constant weights use Winograd F(2x2, 3x3) (winograd.cpp).
+// convolutions with constant weights use Winograd F(2x2, 3x3) (winograd.cpp). Every path applies
+// the bias, and an activation fused in at compile time (fusion/), as it stores the output.
 #include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
 
+#include "fusion/epilogue_fusable.h"
 #include "kernels/common.h"
 #include "kernels/gemm.h"
 #include "kernels/registry.h"
@@ -88,8 +90,9 @@ void PackIm2colPanels(const float* x, const Geometry2D& g, int64_t k0, int64_t k
 }
 
 // Depthwise: output channel m reads input channel m / multiplier only.
-void DepthwiseConv(const float* x, const float* w, const float* bias, float* y, int64_t batch,
-                   int64_t channels, int64_t multiplier, const Geometry2D& g, ThreadPool& pool) {
+void DepthwiseConv(const float* x, const float* w, const float* bias, const Activation& act,
+                   float* y, int64_t batch, int64_t channels, int64_t multiplier,
+                   const Geometry2D& g, ThreadPool& pool) {
   const int64_t M = channels * multiplier;
   const int64_t taps = g.KH * g.KW;
   pool.ParallelFor(batch * M, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, g.OH * g.OW)),
@@ -122,12 +125,13 @@ void DepthwiseConv(const float* x, const float* w, const float* bias, float* y, 
                              }
                            }
                          }
+                         ApplyActivation(act, yr, g.OW);
                        }
                      }
                    });
 }
 
-class ConvKernel final : public Kernel {
+class ConvKernel final : public Kernel, public EpilogueFusable {
  public:
   explicit ConvKernel(const KernelBuildContext& ctx) : attrs_(ReadWindowAttrs(ctx.node)) {
     for (size_t i = 0; i < 3; ++i)
@@ -156,6 +160,13 @@ class ConvKernel final : public Kernel {
     }
   }
 
+  // A per-channel bias is Conv's own input; only an activation can be fused in.
+  bool FuseEpilogue(const Epilogue& epilogue) override {
+    if (epilogue.column_bias) return false;
+    activation_ = epilogue.activation;
+    return true;
+  }
+
   std::vector<OutputSpec> InferOutputs(const std::vector<const TensorRef*>& in) override {
     const Shape s = Resolve(in);
     std::vector<int64_t> out{s.batch, s.M};
@@ -174,7 +185,7 @@ class ConvKernel final : public Kernel {
     const int64_t Cg = s.C / group_, Mg = s.M / group_;
     if (NumElements(out[0]->dims) == 0) return;
     if (Cg == 1 && group_ > 1) {
-      DepthwiseConv(x, w, bias, y, s.batch, s.C, Mg, g, pool);
+      DepthwiseConv(x, w, bias, activation_, y, s.batch, s.C, Mg, g, pool);
       return;
     }
     const int64_t K = Cg * g.KH * g.KW, P = g.OH * g.OW;
@@ -182,7 +193,7 @@ class ConvKernel final : public Kernel {
         g.SW == 1) {
       for (int64_t n = 0; n < s.batch; ++n)
         winograd_->Run(x + n * s.C * g.H * g.W, g.H, g.W, g.PH, g.PW, g.OH, g.OW, bias,
-                       y + n * s.M * P, pool);
+                       y + n * s.M * P, pool, activation_);
       return;
     }
     const bool pointwise = g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.PH == 0 &&
@@ -212,13 +223,9 @@ class ConvKernel final : public Kernel {
               static_cast<size_t>(PackedMatrix::FloatsFor(Mg, K, ActiveGemmBlocking().mr)) + 1);
           a = PackA(false, Mg, K, w + gi * Mg * K, K, adst, &pool);
         }
-        float beta = 0.0f;
-        if (bias) {
-          for (int64_t m = 0; m < Mg; ++m)
-            std::fill(yg + m * P, yg + (m + 1) * P, bias[gi * Mg + m]);
-          beta = 1.0f;
-        }
-        GemmPackedA(a, P, pack, 1.0f, beta, yg, P, pool);
+        // Bias and activation as each output tile is stored: no separate pass over Y.
+        const GemmEpilogue epilogue{bias ? bias + gi * Mg : nullptr, nullptr, activation_};
+        GemmPackedA(a, P, pack, 1.0f, 0.0f, yg, P, pool, &epilogue);
       }
     }
   }
@@ -268,6 +275,7 @@ class ConvKernel final : public Kernel {
   std::unique_ptr<WinogradConv3x3> winograd_;
   const void* weights_data_ = nullptr;
   std::vector<OwnedPackedMatrix> packed_;
+  Activation activation_;  // fused in at compile time; none by default
 };
 
 std::unique_ptr<Kernel> MakeConv(const KernelBuildContext& ctx) {

@@ -123,6 +123,23 @@ OwnedPackedMatrix PackBOwned(bool trans, int64_t K, int64_t N, const float* B, i
 
 namespace {
 
+// The epilogue on the mv x nv block of C at (i, j), just stored: biases, then the activation, one
+// row at a time while the block is in L1.
+void ApplyEpilogue(const GemmEpilogue& ep, float* c, int64_t ldc, int64_t i, int64_t j, int64_t mv,
+                   int64_t nv) {
+  for (int64_t r = 0; r < mv; ++r) {
+    float* row = c + r * ldc;
+    const float rb = ep.row_bias ? ep.row_bias[i + r] : 0.0f;
+    if (ep.column_bias) {
+      const float* cb = ep.column_bias + j;
+      for (int64_t q = 0; q < nv; ++q) row[q] += cb[q] + rb;
+    } else if (ep.row_bias) {
+      for (int64_t q = 0; q < nv; ++q) row[q] += rb;
+    }
+    ApplyActivation(ep.activation, row, nv);
+  }
+}
+
 // B as the driver sees it: already packed, or packed per block by a callback.
 struct BSource {
   const PackedMatrix* packed = nullptr;
@@ -134,7 +151,7 @@ struct BSource {
 // block is packed once (when not pre-packed), then each B micro-panel stays in L1 while the
 // micro-kernel sweeps the A panels of one mc block, which stays in L2.
 void GemmDriver(const PackedMatrix& a, int64_t N, const BSource& b, float alpha, float beta,
-                float* C, int64_t ldc, ThreadPool& pool) {
+                float* C, int64_t ldc, ThreadPool& pool, const GemmEpilogue* epilogue) {
   const GemmIsa& isa = Isa();
   const GemmBlocking& bl = isa.blocking;
   const int64_t M = a.extent, K = a.depth;
@@ -143,9 +160,11 @@ void GemmDriver(const PackedMatrix& a, int64_t N, const BSource& b, float alpha,
     for (int64_t i = 0; i < M; ++i)
       for (int64_t j = 0; j < N; ++j) C[i * ldc + j] *= beta;
   }
+  if (epilogue && epilogue->empty()) epilogue = nullptr;
   if (K == 0) {  // alpha * (empty product) = 0
     if (beta == 0.0f)
       for (int64_t i = 0; i < M; ++i) std::fill(C + i * ldc, C + i * ldc + N, 0.0f);
+    if (epilogue) ApplyEpilogue(*epilogue, C, ldc, 0, 0, M, N);
     return;
   }
   const bool keep_c = beta != 0.0f;
@@ -181,6 +200,7 @@ void GemmDriver(const PackedMatrix& a, int64_t N, const BSource& b, float alpha,
       for (int64_t k0 = 0; k0 < K; k0 += kc_max) {
         const int64_t kc = std::min(kc_max, K - k0);
         const bool accumulate = keep_c || k0 > 0;
+        const GemmEpilogue* ep = k0 + kc == K ? epilogue : nullptr;  // C's last store
         if (local) (*b.pack)(k0, kc, jp0, jp1, local);
         for (int64_t ib = ip0; ib < ip1; ib += mc_panels) {
           const int64_t ie = std::min(ip1, ib + mc_panels);
@@ -195,13 +215,14 @@ void GemmDriver(const PackedMatrix& a, int64_t N, const BSource& b, float alpha,
               float* c = C + i * ldc + j;
               if (mv == mr && nv == nr) {
                 isa.kernel(kc, ap, bp, c, ldc, alpha, accumulate);
-                continue;
+              } else {
+                isa.kernel(kc, ap, bp, edge, nr, alpha, false);
+                for (int64_t r = 0; r < mv; ++r)
+                  for (int64_t q = 0; q < nv; ++q)
+                    c[r * ldc + q] =
+                        accumulate ? c[r * ldc + q] + edge[r * nr + q] : edge[r * nr + q];
               }
-              isa.kernel(kc, ap, bp, edge, nr, alpha, false);
-              for (int64_t r = 0; r < mv; ++r)
-                for (int64_t q = 0; q < nv; ++q)
-                  c[r * ldc + q] =
-                      accumulate ? c[r * ldc + q] + edge[r * nr + q] : edge[r * nr + q];
+              if (ep) ApplyEpilogue(*ep, c, ldc, i, j, mv, nv);
             }
           }
         }
@@ -224,18 +245,20 @@ void PackBPanelsFromMatrix(bool trans, const float* B, int64_t ldb, int64_t N, i
 }
 
 void GemmPacked(const PackedMatrix& a, const PackedMatrix& b, float alpha, float beta, float* C,
-                int64_t ldc, ThreadPool& pool) {
-  GemmDriver(a, b.extent, BSource{&b, nullptr}, alpha, beta, C, ldc, pool);
+                int64_t ldc, ThreadPool& pool, const GemmEpilogue* epilogue) {
+  GemmDriver(a, b.extent, BSource{&b, nullptr}, alpha, beta, C, ldc, pool, epilogue);
 }
 
 void GemmPackedA(const PackedMatrix& a, int64_t N, const PackBPanelsFn& pack_b, float alpha,
-                 float beta, float* C, int64_t ldc, ThreadPool& pool) {
-  GemmDriver(a, N, BSource{nullptr, &pack_b}, alpha, beta, C, ldc, pool);
+                 float beta, float* C, int64_t ldc, ThreadPool& pool,
+                 const GemmEpilogue* epilogue) {
+  GemmDriver(a, N, BSource{nullptr, &pack_b}, alpha, beta, C, ldc, pool, epilogue);
 }
 
 void Sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
            int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
-           ThreadPool& pool, const PackedMatrix* packed_a, const PackedMatrix* packed_b) {
+           ThreadPool& pool, const PackedMatrix* packed_a, const PackedMatrix* packed_b,
+           const GemmEpilogue* epilogue) {
   if (M == 0 || N == 0) return;
   const GemmBlocking& bl = Isa().blocking;
   PackedMatrix pa;
@@ -249,14 +272,14 @@ void Sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
     pa = PackA(trans_a, M, K, A, lda, dst, pack_pool);
   }
   if (packed_b) {
-    GemmPacked(pa, *packed_b, alpha, beta, C, ldc, pool);
+    GemmPacked(pa, *packed_b, alpha, beta, C, ldc, pool, epilogue);
     return;
   }
   // B is packed block by block inside the tasks that use it.
   const PackBPanelsFn pack = [&](int64_t k0, int64_t kc, int64_t p0, int64_t p1, float* dst) {
     PackBPanelsFromMatrix(trans_b, B, ldb, N, k0, kc, p0, p1, dst);
   };
-  GemmPackedA(pa, N, pack, alpha, beta, C, ldc, pool);
+  GemmPackedA(pa, N, pack, alpha, beta, C, ldc, pool, epilogue);
 }
 
 }  // namespace hetrun::cpu

@@ -1,12 +1,15 @@
 // Single-precision GEMM shared by Gemm, MatMul and Conv: C = alpha * op(A) * op(B) + beta * C,
-// row-major. Operands are packed into panels the size of a register-tiled micro-kernel (AVX-512,
-// AVX2+FMA or portable, chosen once at run time from the CPU's features), blocked for the caches
-// and parallelised over tiles of C. Constant operands (weights) can be packed once, ahead of time.
+// row-major, optionally followed by an epilogue (bias, activation) applied to each tile of C as it
+// is stored for the last time. Operands are packed into panels the size of a register-tiled
+// micro-kernel (AVX-512, AVX2+FMA or portable, chosen once at run time from the CPU's features),
+// blocked for the caches and parallelised over tiles of C. Constant operands (weights) can be
+// packed once, ahead of time.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 
+#include "fusion/activation.h"
 #include "kernels/aligned_buffer.h"
 #include "thread_pool.h"
 
@@ -52,10 +55,23 @@ struct OwnedPackedMatrix {
 OwnedPackedMatrix PackAOwned(bool trans, int64_t M, int64_t K, const float* A, int64_t lda);
 OwnedPackedMatrix PackBOwned(bool trans, int64_t K, int64_t N, const float* B, int64_t ldb);
 
-// C (M x N, leading dim ldc) = alpha * A * B + beta * C from packed operands. beta == 0 never reads
-// C. Uses `pool` for parallelism (runs inline when called from inside a pool task).
+// What the GEMM applies to C once the product is complete, while each tile is still in cache:
+//   C[i][j] = act(alpha * (A * B)[i][j] + beta * C[i][j] + row_bias[i] + column_bias[j]).
+// Null biases are zero. Conv's per-channel bias is a row bias; Gemm's / MatMul + Add's a column
+// one.
+struct GemmEpilogue {
+  const float* row_bias = nullptr;     // M values
+  const float* column_bias = nullptr;  // N values
+  Activation activation;
+
+  bool empty() const { return !row_bias && !column_bias && activation.none(); }
+};
+
+// C (M x N, leading dim ldc) = alpha * A * B + beta * C from packed operands, then `epilogue` if
+// given. beta == 0 never reads C. Uses `pool` for parallelism (runs inline when called from inside
+// a pool task).
 void GemmPacked(const PackedMatrix& a, const PackedMatrix& b, float alpha, float beta, float* C,
-                int64_t ldc, ThreadPool& pool);
+                int64_t ldc, ThreadPool& pool, const GemmEpilogue* epilogue = nullptr);
 
 // Packs rows [k0, k0 + kc) of op(B) for the column panels [p0, p1) into `dst`, laid out as
 // [panel - p0][k - k0][nr] and zero-padded past N. Called from several threads at once.
@@ -70,13 +86,14 @@ void PackBPanelsFromMatrix(bool trans, const float* B, int64_t ldb, int64_t N, i
 // still in cache when the micro-kernel reads it and no full packed copy of B is ever written.
 // Conv uses this to fuse im2col into the GEMM.
 void GemmPackedA(const PackedMatrix& a, int64_t N, const PackBPanelsFn& pack_b, float alpha,
-                 float beta, float* C, int64_t ldc, ThreadPool& pool);
+                 float beta, float* C, int64_t ldc, ThreadPool& pool,
+                 const GemmEpilogue* epilogue = nullptr);
 
 // The general entry: operands given as row-major matrices (lda/ldb = row strides), or already
 // packed (packed_a / packed_b non-null, which then override A / B).
 void Sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
            int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
            ThreadPool& pool, const PackedMatrix* packed_a = nullptr,
-           const PackedMatrix* packed_b = nullptr);
+           const PackedMatrix* packed_b = nullptr, const GemmEpilogue* epilogue = nullptr);
 
 }  // namespace hetrun::cpu

@@ -1,11 +1,13 @@
 // Gemm and MatMul on the packed GEMM. Constant B operands (weights) are packed once at creation.
 // MatMul folds A's batch dims into M when B is a single matrix, so a transformer's linear layers
-// become one large GEMM.
+// become one large GEMM. Both apply a bias along the output's last dim and an activation fused in
+// at compile time (fusion/) as the GEMM stores each tile.
 #include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "fusion/epilogue_fusable.h"
 #include "kernels/broadcast.h"
 #include "kernels/common.h"
 #include "kernels/gemm.h"
@@ -20,6 +22,15 @@ bool IsConstant(const KernelBuildContext& ctx, size_t i) {
          StaticNumel(ctx.input(i)) >= 0;
 }
 
+// The GEMM epilogue for a fused epilogue, after checking its bias fits the N columns.
+GemmEpilogue ToGemmEpilogue(const char* op, const Epilogue& fused, int64_t N) {
+  if (fused.column_bias && fused.column_bias_size != N)
+    ThrowInvalid(std::string(op) + ": the fused bias has " +
+                 std::to_string(fused.column_bias_size) + " values, the output has " +
+                 std::to_string(N) + " columns");
+  return GemmEpilogue{nullptr, fused.column_bias, fused.activation};
+}
+
 [[noreturn]] void InnerMismatch(const char* op, int64_t a, int64_t b) {
   ThrowInvalid(std::string(op) + ": inner dimensions differ (" + std::to_string(a) + " vs " +
                std::to_string(b) + ")");
@@ -28,7 +39,7 @@ bool IsConstant(const KernelBuildContext& ctx, size_t i) {
 //===-- Gemm
 //------------------------------------------------------------------------------------===//
 
-class GemmKernel final : public Kernel {
+class GemmKernel final : public Kernel, public EpilogueFusable {
  public:
   explicit GemmKernel(const KernelBuildContext& ctx) {
     for (size_t i = 0; i < 3; ++i)
@@ -44,6 +55,11 @@ class GemmKernel final : public Kernel {
       packed_b_ = PackBOwned(trans_b_, K, N, static_cast<const float*>(b.data), b.dims[1]);
       packed_b_data_ = b.data;
     }
+  }
+
+  bool FuseEpilogue(const Epilogue& epilogue) override {
+    fused_ = epilogue;
+    return true;
   }
 
   std::vector<OutputSpec> InferOutputs(const std::vector<const TensorRef*>& in) override {
@@ -68,7 +84,12 @@ class GemmKernel final : public Kernel {
     const int64_t M = y.dims[0], N = y.dims[1], K = trans_a_ ? a.dims[0] : a.dims[1];
     float* py = y.as<float>();
     float beta = 0.0f;
-    if (in.size() > 2 && in[2] && beta_ != 0.0f) {
+    GemmEpilogue epilogue = ToGemmEpilogue("Gemm", fused_, N);
+    const bool has_c = in.size() > 2 && in[2] && beta_ != 0.0f;
+    if (has_c && beta_ == 1.0f && !epilogue.column_bias && IsRowVector(in[2]->dims, N)) {
+      // The usual bias vector: added by the epilogue as tiles are stored, not in a pass of its own.
+      epilogue.column_bias = in[2]->as<const float>();
+    } else if (has_c) {
       // Y = beta * C (broadcast), then the GEMM accumulates alpha * A * B onto it.
       const TensorRef& c = *in[2];
       const float* pc = c.as<const float>();
@@ -83,11 +104,17 @@ class GemmKernel final : public Kernel {
     // The packed copy is valid only while B is the constant it was packed from.
     const PackedMatrix* pb = packed_b_ && b.data == packed_b_data_ ? &packed_b_->view : nullptr;
     Sgemm(trans_a_, trans_b_, M, N, K, alpha_, a.as<const float>(), a.dims[1], b.as<const float>(),
-          b.dims[1], beta, py, N, pool, nullptr, pb);
+          b.dims[1], beta, py, N, pool, nullptr, pb, &epilogue);
   }
 
  private:
+  // [N] or [1, N]: one value per column.
+  static bool IsRowVector(const std::vector<int64_t>& dims, int64_t N) {
+    return (dims.size() == 1 && dims[0] == N) || (dims.size() == 2 && dims[0] == 1 && dims[1] == N);
+  }
+
   float alpha_, beta_;
+  Epilogue fused_;
   bool trans_a_, trans_b_;
   std::optional<OwnedPackedMatrix> packed_b_;
   const void* packed_b_data_ = nullptr;
@@ -132,7 +159,7 @@ void NaiveMatMul(const T* a, const T* b, T* c, int64_t M, int64_t N, int64_t K) 
   }
 }
 
-class MatMulKernel final : public Kernel {
+class MatMulKernel final : public Kernel, public EpilogueFusable {
  public:
   explicit MatMulKernel(const KernelBuildContext& ctx) : dtype_(ctx.input(0).dtype) {
     RequireDType(
@@ -145,6 +172,13 @@ class MatMulKernel final : public Kernel {
           PackBOwned(false, b.dims[0], b.dims[1], static_cast<const float*>(b.data), b.dims[1]);
       packed_b_data_ = b.data;
     }
+  }
+
+  // float32 only: the other types take the naive loop, which has no epilogue.
+  bool FuseEpilogue(const Epilogue& epilogue) override {
+    if (dtype_ != HETRUN_DTYPE_FLOAT32) return false;
+    fused_ = epilogue;
+    return true;
   }
 
   std::vector<OutputSpec> InferOutputs(const std::vector<const TensorRef*>& in) override {
@@ -168,13 +202,17 @@ class MatMulKernel final : public Kernel {
     }
     const float *pa = a.as<const float>(), *pb = b.as<const float>();
     float* pc = out[0]->as<float>();
+    // Per column of each product (the planner fuses a bias only when B has rank >= 2, so the
+    // columns are the output's last dim).
+    const GemmEpilogue epilogue = ToGemmEpilogue("MatMul", fused_, N);
+    const GemmEpilogue* ep = &epilogue;
     if (s.b_batch.empty() || NumElements(s.b_batch) == 1) {
       // One B for every batch: A's batch rows stack into a single (batch*M) x K matrix.
       const int64_t rows = NumElements(s.out_batch) * M;
       const PackedMatrix* packed =
           packed_b_ && b.data == packed_b_data_ ? &packed_b_->view : nullptr;
       if (NumElements(s.a_batch) == NumElements(s.out_batch)) {
-        Sgemm(false, false, rows, N, K, 1.0f, pa, K, pb, N, 0.0f, pc, N, pool, nullptr, packed);
+        Sgemm(false, false, rows, N, K, 1.0f, pa, K, pb, N, 0.0f, pc, N, pool, nullptr, packed, ep);
         return;
       }
     }
@@ -182,7 +220,8 @@ class MatMulKernel final : public Kernel {
     const double flops = 2.0 * M * N * K;
     const bool per_batch_tasks = flops < 4e6 && NumElements(s.out_batch) > 1;
     ForEachBatch(s, pool, per_batch_tasks, [&](int64_t ao, int64_t bo, int64_t co) {
-      Sgemm(false, false, M, N, K, 1.0f, pa + ao, K, pb + bo, N, 0.0f, pc + co, N, pool);
+      Sgemm(false, false, M, N, K, 1.0f, pa + ao, K, pb + bo, N, 0.0f, pc + co, N, pool, nullptr,
+            nullptr, ep);
     });
   }
 
@@ -212,6 +251,7 @@ class MatMulKernel final : public Kernel {
   hetrun_dtype_t dtype_;
   std::optional<OwnedPackedMatrix> packed_b_;
   const void* packed_b_data_ = nullptr;
+  Epilogue fused_;
 };
 
 std::unique_ptr<Kernel> MakeGemm(const KernelBuildContext& ctx) {

@@ -9,6 +9,7 @@
 
 #include "kernels/common.h"
 #include "kernels/registry.h"
+#include "kernels/row_reduce.h"
 #include "kernels/training_mode.h"
 #include "kernels/type_list.h"
 
@@ -156,31 +157,26 @@ class LayerNormKernel final : public Kernel {
     float* mean_out = out.size() > 1 && out[1] ? out[1]->as<float>() : nullptr;
     float* inv_out = out.size() > 2 && out[2] ? out[2]->as<float>() : nullptr;
     const double eps = epsilon_;
-    pool.ParallelFor(outer, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, inner)),
-                     [&](int64_t r0, int64_t r1) {
-                       for (int64_t r = r0; r < r1; ++r) {
-                         const float* xr = x + r * inner;
-                         float* yr = y + r * inner;
-                         double sum = 0, sq = 0;
-                         for (int64_t i = 0; i < inner; ++i) sum += xr[i];
-                         const double mean = sum / static_cast<double>(inner);
-                         for (int64_t i = 0; i < inner; ++i) {
-                           const double c = xr[i] - mean;
-                           sq += c * c;
-                         }
-                         const double inv = 1.0 / std::sqrt(sq / static_cast<double>(inner) + eps);
-                         const float m = static_cast<float>(mean), is = static_cast<float>(inv);
-                         if (bias) {
-                           for (int64_t i = 0; i < inner; ++i)
-                             yr[i] = (xr[i] - m) * is * scale[i * ss] + bias[i * bs];
-                         } else {
-                           for (int64_t i = 0; i < inner; ++i)
-                             yr[i] = (xr[i] - m) * is * scale[i * ss];
-                         }
-                         if (mean_out) mean_out[r] = m;
-                         if (inv_out) inv_out[r] = is;
-                       }
-                     });
+    // Three passes over the row, about 0.3 ns per element.
+    const WorkCost cost{0.3 * static_cast<double>(std::max<int64_t>(1, inner))};
+    pool.ParallelFor(outer, cost, [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const float* xr = x + r * inner;
+        float* yr = y + r * inner;
+        const double mean = SumRow(xr, inner) / static_cast<double>(inner);
+        const double sq = SumSquaredDeviationRow(xr, inner, mean);
+        const double inv = 1.0 / std::sqrt(sq / static_cast<double>(inner) + eps);
+        const float m = static_cast<float>(mean), is = static_cast<float>(inv);
+        if (bias) {
+          for (int64_t i = 0; i < inner; ++i)
+            yr[i] = (xr[i] - m) * is * scale[i * ss] + bias[i * bs];
+        } else {
+          for (int64_t i = 0; i < inner; ++i) yr[i] = (xr[i] - m) * is * scale[i * ss];
+        }
+        if (mean_out) mean_out[r] = m;
+        if (inv_out) inv_out[r] = is;
+      }
+    });
   }
 
  private:

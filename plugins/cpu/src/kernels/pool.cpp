@@ -8,6 +8,7 @@
 
 #include "kernels/common.h"
 #include "kernels/registry.h"
+#include "kernels/row_reduce.h"
 #include "kernels/spatial.h"
 #include "kernels/type_list.h"
 
@@ -240,21 +241,17 @@ class GlobalPoolKernel final : public Kernel {
     Dispatch<float, double>(dtype_, "GlobalPool", [&]<typename T>() {
       const T* x = in[0]->as<const T>();
       T* y = out[0]->as<T>();
-      pool.ParallelFor(planes, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, size)),
-                       [&](int64_t c0, int64_t c1) {
-                         for (int64_t c = c0; c < c1; ++c) {
-                           const T* xc = x + c * size;
-                           if (kind_ == PoolKind::kMax) {
-                             T m = size ? xc[0] : T(0);
-                             for (int64_t i = 1; i < size; ++i) m = xc[i] > m ? xc[i] : m;
-                             y[c] = m;
-                           } else {
-                             double s = 0;
-                             for (int64_t i = 0; i < size; ++i) s += static_cast<double>(xc[i]);
-                             y[c] = static_cast<T>(s / static_cast<double>(size));
-                           }
-                         }
-                       });
+      // About 0.1 ns per element read (the row reductions vectorise).
+      const WorkCost cost{0.1 * static_cast<double>(std::max<int64_t>(1, size))};
+      pool.ParallelFor(planes, cost, [&](int64_t c0, int64_t c1) {
+        for (int64_t c = c0; c < c1; ++c) {
+          const T* xc = x + c * size;
+          if (kind_ == PoolKind::kMax)
+            y[c] = size ? MaxRow(xc, size) : T(0);
+          else
+            y[c] = static_cast<T>(SumRow(xc, size) / static_cast<double>(size));
+        }
+      });
     });
   }
 

@@ -10,6 +10,7 @@
 
 #include "kernels/common.h"
 #include "kernels/registry.h"
+#include "kernels/row_reduce.h"
 #include "kernels/type_list.h"
 
 namespace hetrun::cpu {
@@ -43,9 +44,11 @@ class SoftmaxKernel final : public Kernel {
       const T* x = in[0]->as<const T>();
       T* y = out[0]->as<T>();
       if (stride == 1) {
-        pool.ParallelFor(outer, std::max<int64_t>(1, 4096 / n), [&](int64_t r0, int64_t r1) {
-          for (int64_t r = r0; r < r1; ++r) Row(x + r * n, y + r * n, n);
-        });
+        // exp dominates: about 2 ns per element.
+        pool.ParallelFor(outer, WorkCost{2.0 * static_cast<double>(n)},
+                         [&](int64_t r0, int64_t r1) {
+                           for (int64_t r = r0; r < r1; ++r) Row(x + r * n, y + r * n, n);
+                         });
       } else {
         pool.ParallelFor(
             outer, std::max<int64_t>(1, 4096 / (n * stride)), [&](int64_t r0, int64_t r1) {
@@ -61,18 +64,15 @@ class SoftmaxKernel final : public Kernel {
  private:
   template <typename T>
   void Row(const T* x, T* y, int64_t n) const {
-    T m = x[0];
-    for (int64_t i = 1; i < n; ++i) m = std::max(m, x[i]);
-    double sum = 0;
+    const T m = MaxRow(x, n);
+    // exp into y first, then sum y in lanes: no add chain through the exp calls (LogSoftmax
+    // overwrites y afterwards; y never aliases x).
+    for (int64_t i = 0; i < n; ++i) y[i] = std::exp(x[i] - m);
+    const double sum = SumRow(y, n);
     if (log_) {
-      for (int64_t i = 0; i < n; ++i) sum += std::exp(x[i] - m);
       const T shift = m + static_cast<T>(std::log(sum));
       for (int64_t i = 0; i < n; ++i) y[i] = x[i] - shift;
     } else {
-      for (int64_t i = 0; i < n; ++i) {
-        y[i] = std::exp(x[i] - m);
-        sum += y[i];
-      }
       const T inv = static_cast<T>(1.0 / sum);
       for (int64_t i = 0; i < n; ++i) y[i] *= inv;
     }

@@ -5,9 +5,12 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "jit/elementwise_jit.h"
+#include "kernels/avx2_clone.h"
 #include "kernels/common.h"
+#include "kernels/erf_float.h"
 #include "kernels/registry.h"
 #include "kernels/type_list.h"
 
@@ -71,7 +74,6 @@ HETRUN_FLOAT_UNARY(Exp, true, std::exp(x))
 HETRUN_FLOAT_UNARY(Log, true, std::log(x))
 HETRUN_FLOAT_UNARY(Tanh, true, std::tanh(x))
 HETRUN_FLOAT_UNARY(Sigmoid, true, T(1) / (T(1) + std::exp(-x)))
-HETRUN_FLOAT_UNARY(Erf, true, std::erf(x))
 HETRUN_FLOAT_UNARY(Floor, true, std::floor(x))
 HETRUN_FLOAT_UNARY(Ceil, true, std::ceil(x))
 HETRUN_FLOAT_UNARY(Round, false, std::nearbyint(x))  // half to even, like numpy/ONNX
@@ -92,6 +94,17 @@ HETRUN_FLOAT_UNARY(Softplus, false,
                    x > T(0) ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)))
 HETRUN_FLOAT_UNARY(HardSwish, false, x* std::max(T(0), std::min(T(1), x* T(1.0 / 6.0) + T(0.5))))
 #undef HETRUN_FLOAT_UNARY
+
+// float32 through ErfFloatRow (four lanes at a time) rather than the JIT (which calls libm's erff
+// per element); float64 keeps std::erf.
+struct Erf {
+  using Types = FloatTypes;
+  static constexpr bool kJit = false;
+  explicit Erf(const hetrun_node&) {}
+  float operator()(float x) const { return ErfFloat(x); }
+  double operator()(double x) const { return std::erf(x); }
+  static void FloatRow(const float* x, float* y, int64_t n) { ErfFloatRow(x, y, n); }
+};
 
 struct HardSigmoid {
   using Types = FloatTypes;
@@ -181,9 +194,28 @@ struct Not {
 };
 
 template <typename T, typename Op>
+[[gnu::always_inline]] inline void UnaryRange(const T* in, T* out, int64_t n, const Op& op) {
+  for (int64_t i = 0; i < n; ++i) out[i] = op(in[i]);
+}
+template <typename T, typename Op>
+HETRUN_TARGET_AVX2 void UnaryRangeAvx2(const T* in, T* out, int64_t n, const Op& op) {
+  UnaryRange(in, out, n, op);
+}
+
+template <typename T, typename Op>
 void UnaryLoop(const T* in, T* out, int64_t n, const Op& op, ThreadPool& pool) {
+  // An op with its own vectorised float row.
+  if constexpr (std::is_same_v<T, float> && requires { Op::FloatRow(in, out, n); }) {
+    pool.ParallelFor(n, kElementwiseGrain,
+                     [&](int64_t b, int64_t e) { Op::FloatRow(in + b, out + b, e - b); });
+    return;
+  }
+  const bool avx2 = std::is_same_v<T, float> && CpuHasAvx2();
   pool.ParallelFor(n, kElementwiseGrain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) out[i] = op(in[i]);
+    if (avx2)
+      UnaryRangeAvx2(in + b, out + b, e - b, op);
+    else
+      UnaryRange(in + b, out + b, e - b, op);
   });
 }
 
@@ -293,6 +325,15 @@ std::unique_ptr<Kernel> MakeFloatClass(const KernelBuildContext& ctx) {
 //===-- Clip: min/max from attributes (opset < 11) or optional scalar inputs
 //--------------------===//
 
+template <typename T>
+struct ClipOp {
+  T lo, hi;
+  T operator()(T x) const {
+    const T v = x < lo ? lo : x;
+    return v > hi ? hi : v;
+  }
+};
+
 class ClipKernel final : public Kernel {
  public:
   explicit ClipKernel(const KernelBuildContext& ctx) : dtype_(ctx.input(0).dtype) {
@@ -326,11 +367,13 @@ class ClipKernel final : public Kernel {
       const T* x = in[0]->as<const T>();
       T* y = out[0]->as<T>();
       // Same order as ONNX Runtime: max with min first, then min with max.
+      const ClipOp<T> op{lo, hi};
+      const bool avx2 = std::is_same_v<T, float> && CpuHasAvx2();
       pool.ParallelFor(in[0]->numel(), kElementwiseGrain, [&](int64_t b, int64_t e) {
-        for (int64_t i = b; i < e; ++i) {
-          T v = x[i] < lo ? lo : x[i];
-          y[i] = v > hi ? hi : v;
-        }
+        if (avx2)
+          UnaryRangeAvx2(x + b, y + b, e - b, op);
+        else
+          UnaryRange(x + b, y + b, e - b, op);
       });
     });
   }

@@ -75,8 +75,8 @@ void WinogradConv3x3::Transform(const float* w) {
 }
 
 void WinogradConv3x3::Run(const float* x, int64_t H, int64_t W, int64_t pad_top, int64_t pad_left,
-                          int64_t OH, int64_t OW, const float* bias, float* y,
-                          ThreadPool& pool) const {
+                          int64_t OH, int64_t OW, const float* bias, float* y, ThreadPool& pool,
+                          const Activation& activation) const {
   const int64_t th = (OH + 1) / 2, tw = (OW + 1) / 2, T = th * tw;
   const int mr = ActiveGemmBlocking().mr;
   const int64_t panels = (T + mr - 1) / mr;
@@ -130,7 +130,7 @@ void WinogradConv3x3::Run(const float* x, int64_t H, int64_t W, int64_t pad_top,
     GemmPacked(a, u_[static_cast<size_t>(xi)].view, 1.0f, 0.0f, prod + xi * T * M_, M_, pool);
   }
 
-  // Output transform: Y = A^T P A per tile and output channel, plus bias. The arithmetic runs
+  // Output transform: Y = act(A^T P A + bias) per tile and output channel. The arithmetic runs
   // across output channels (contiguous in prod), then the 2x2 results go to their planes.
   pool.ParallelFor(T, std::max<int64_t>(1, 1024 / M_), [&](int64_t t0, int64_t t1) {
     std::vector<float> o(static_cast<size_t>(4 * M_));
@@ -152,6 +152,7 @@ void WinogradConv3x3::Run(const float* x, int64_t H, int64_t W, int64_t pad_top,
         o10[m] = r[1][0] + r[1][1] + r[1][2] + b;
         o11[m] = r[1][1] - r[1][2] - r[1][3] + b;
       }
+      ApplyActivation(activation, o.data(), 4 * M_);
       const int64_t oh = (t / tw) * 2, ow = (t % tw) * 2;
       const bool right = ow + 1 < OW, bottom = oh + 1 < OH;
       for (int64_t m = 0; m < M_; ++m) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "fusion/activation.h"
 #include "kernels/gemm.h"
 #include "thread_pool.h"
 
@@ -25,9 +26,10 @@ class WinogradConv3x3 {
   WinogradConv3x3(const float* w, int64_t M, int64_t C);
 
   // One image: x is C x H x W, y is M x OH x OW with OH = H + pad_top + pad_bottom - 2 (and W
-  // likewise); bias may be null.
+  // likewise); bias may be null; `activation` is applied after the bias.
   void Run(const float* x, int64_t H, int64_t W, int64_t pad_top, int64_t pad_left, int64_t OH,
-           int64_t OW, const float* bias, float* y, ThreadPool& pool) const;
+           int64_t OW, const float* bias, float* y, ThreadPool& pool,
+           const Activation& activation = {}) const;
 
  private:
   void Transform(const float* w);  // fills u_ from the weights

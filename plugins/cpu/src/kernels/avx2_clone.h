@@ -1,0 +1,23 @@
+// The plugin is built for baseline x86-64, where float loops vectorise only 4 wide. The hottest
+// elementwise loops are compiled a second time for AVX2 (8 wide) and picked at run time. The
+// clones leave FMA out, so they round exactly as the baseline loops do.
+#pragma once
+
+namespace hetrun::cpu {
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define HETRUN_CPU_AVX2_CLONES 1
+#define HETRUN_TARGET_AVX2 [[gnu::target("avx2")]]
+inline bool CpuHasAvx2() {
+  static const bool has = __builtin_cpu_supports("avx2");
+  return has;
+}
+#else
+#define HETRUN_CPU_AVX2_CLONES 0
+#define HETRUN_TARGET_AVX2
+inline bool CpuHasAvx2() {
+  return false;
+}
+#endif
+
+}  // namespace hetrun::cpu
