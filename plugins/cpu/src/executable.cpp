@@ -153,6 +153,10 @@ bool Executable::AddFusedNode(const hetrun_graph_view& part, const NodeGroup& gr
   }
   const hetrun_node& last = part.nodes[group.last()];
   node.inputs.assign(leader.inputs, leader.inputs + leader.num_inputs);
+  if (group.epilogue.residual) {  // the addend goes in its own slot, after the leader's inputs
+    node.inputs.resize(std::max(node.inputs.size(), kResidualInput), -1);
+    node.inputs.insert(node.inputs.begin() + kResidualInput, group.residual);
+  }
   node.outputs.assign(last.outputs, last.outputs + last.num_outputs);
   node.kernel = std::move(kernel);
   plugin::Log(HETRUN_LOG_DEBUG, "fused " + node.description);

@@ -20,6 +20,8 @@ hetrun_add_test(NAME cpu_kernels_test
     ${CMAKE_CURRENT_LIST_DIR}/kernels_string_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/kernels_rowwise_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/gemm_epilogue_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/depthwise_conv_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/max_pool_columns_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/graph_builder.cpp
     ${PROJECT_SOURCE_DIR}/plugins/cpu/src/kernel_registry.cpp
     ${HETRUN_CPU_KERNEL_TEST_KERNELS}

@@ -10,12 +10,19 @@
 namespace hetrun::cpu {
 
 // What the absorbed nodes compute, in order: output += column_bias (one value per element of the
-// output's last dim, i.e. an Add of a constant vector), then the activation.
+// output's last dim, i.e. an Add of a constant vector), output += residual (an Add of a tensor of
+// the output's own shape, e.g. a ResNet shortcut), then the activation.
 struct Epilogue {
   const float* column_bias = nullptr;  // a constant's data: valid for the executable's lifetime
   int64_t column_bias_size = 0;
+  // The residual is a run-time value: the executable passes it to the leader as one more input,
+  // after the leader's own inputs (padded with omitted slots to kResidualInput).
+  bool residual = false;
   Activation activation;
 };
+
+// The input slot of a fused residual addend (after Conv's X, W and optional B).
+constexpr size_t kResidualInput = 3;
 
 class EpilogueFusable {
  public:

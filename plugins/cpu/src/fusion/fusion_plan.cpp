@@ -1,6 +1,7 @@
 // PlanFusion: counts each value's readers, then grows a chain from every Conv / Gemm / MatMul
 // through the node patterns its kernel can apply as an epilogue.
 #include "fusion/fusion_plan.h"
+#include "fusion/elementwise_chain.h"
 
 #include <algorithm>
 #include <cmath>
@@ -22,11 +23,16 @@ bool IsDefaultDomain(const hetrun_node& node) {
 class PartFacts {
  public:
   explicit PartFacts(const hetrun_graph_view& part)
-      : part_(part), readers_(part.num_values), external_(part.num_values, false) {
+      : part_(part),
+        readers_(part.num_values),
+        producer_(part.num_values, -1),
+        external_(part.num_values, false) {
     for (uint32_t k = 0; k < part.num_nodes; ++k) {
       const hetrun_node& node = part.nodes[k];
       for (uint32_t i = 0; i < node.num_inputs; ++i)
         if (node.inputs[i] >= 0) readers_[node.inputs[i]].push_back(static_cast<int32_t>(k));
+      for (uint32_t o = 0; o < node.num_outputs; ++o)
+        if (node.outputs[o] >= 0) producer_[node.outputs[o]] = static_cast<int32_t>(k);
     }
     // Part inputs and outputs are seen by the caller: never fused away, never taken as constants.
     for (uint32_t i = 0; i < part.num_inputs; ++i)
@@ -42,6 +48,8 @@ class PartFacts {
   int32_t SoleReader(int32_t v) const {
     return readers_[v].size() == 1 && !external_[v] ? readers_[v][0] : -1;
   }
+  // The node producing `v`, or -1 for a part input or a constant.
+  int32_t Producer(int32_t v) const { return producer_[v]; }
   // The nodes reading `v` (once per input slot), or none when the caller sees `v`.
   std::vector<int32_t> InternalReaders(int32_t v) const {
     return external_[v] ? std::vector<int32_t>() : readers_[v];
@@ -70,6 +78,7 @@ class PartFacts {
  private:
   const hetrun_graph_view& part_;
   std::vector<std::vector<int32_t>> readers_;  // per value, the node of each input slot reading it
+  std::vector<int32_t> producer_;              // per value, the node writing it, or -1
   std::vector<bool> external_;
 };
 
@@ -168,6 +177,34 @@ bool MatchColumnBiasAdd(const PartFacts& facts, const hetrun_node& node, int32_t
   return true;
 }
 
+// True when `v` has a known rank and only known dims, all equal to `dims` (of rank `rank`).
+bool SameStaticShape(const hetrun_value& v, int32_t rank, const int64_t* dims) {
+  if (v.rank < 0 || v.rank != rank) return false;
+  for (int32_t d = 0; d < rank; ++d)
+    if (v.dims[d] < 0 || v.dims[d] != dims[d]) return false;
+  return true;
+}
+
+// An Add of `chain` (the output of leader node `k`) and a float32 value of exactly its static
+// shape, no broadcasting, available before node `k` runs (the group runs at the leader's place):
+// returns the addend's value index, or -1.
+int32_t MatchResidualAdd(const PartFacts& facts, const hetrun_node& node, int32_t chain,
+                         uint32_t k) {
+  if (!IsDefaultDomain(node) || std::string_view(node.op_type) != "Add" || node.num_inputs != 2 ||
+      SingleFloatOutput(facts, node) < 0)
+    return -1;
+  if (node.inputs[0] != chain && node.inputs[1] != chain) return -1;
+  const int32_t other = node.inputs[0] == chain ? node.inputs[1] : node.inputs[0];
+  if (other == chain || !facts.InRange(other)) return -1;
+  const hetrun_value &x = facts.value(chain), &addend = facts.value(other);
+  if (x.rank < 1 || addend.dtype != HETRUN_DTYPE_FLOAT32 || !SameStaticShape(x, x.rank, x.dims) ||
+      !SameStaticShape(addend, x.rank, x.dims) ||
+      !SameStaticShape(facts.value(node.outputs[0]), x.rank, x.dims))
+    return -1;
+  if (facts.Producer(other) >= static_cast<int32_t>(k)) return -1;
+  return other;
+}
+
 // An elementwise binary node `op`(x, constant) in either operand order (only the given order for
 // Div) whose constant is the scalar `want`, to float rounding (stored in `found` if given);
 // returns its output or -1.
@@ -262,6 +299,13 @@ NodeGroup GrowGroup(const hetrun_graph_view& part, const PartFacts& facts, uint3
       MatchColumnBiasAdd(facts, *add, chain, group.epilogue)) {
     group.absorbed.push_back(static_cast<uint32_t>(add - part.nodes));
     chain = add->outputs[0];
+  } else if (const hetrun_node* residual = next_reader(); residual && !takes_bias) {
+    if (const int32_t addend = MatchResidualAdd(facts, *residual, chain, k); addend >= 0) {
+      group.epilogue.residual = true;
+      group.residual = addend;
+      group.absorbed.push_back(static_cast<uint32_t>(residual - part.nodes));
+      chain = residual->outputs[0];
+    }
   }
   if (const hetrun_node* act_node = next_reader();
       act_node && SingleFloatOutput(facts, *act_node) >= 0) {
@@ -276,6 +320,10 @@ NodeGroup GrowGroup(const hetrun_graph_view& part, const PartFacts& facts, uint3
   if (MatchGelu(part, facts, chain, gelu, divisor) >= 0 && gelu.front() > k) {
     group.epilogue.activation = {ActivationKind::kGelu, divisor, 0.0f};
     group.absorbed.insert(group.absorbed.end(), gelu.begin(), gelu.end());
+  } else if (std::vector<uint32_t> hs; MatchExportedHardSwish(part, facts, chain, hs) >= 0 &&
+                                       hs.front() > k) {  // fusion/elementwise_chain.h
+    group.epilogue.activation.kind = ActivationKind::kHardSwish;
+    group.absorbed.insert(group.absorbed.end(), hs.begin(), hs.end());
   }
   return group;
 }

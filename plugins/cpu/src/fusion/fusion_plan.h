@@ -18,6 +18,7 @@ struct NodeGroup {
   uint32_t leader = 0;             // node index in the part
   std::vector<uint32_t> absorbed;  // later nodes, in chain order; empty for a lone node
   Epilogue epilogue;               // what the absorbed nodes compute, for the leader to apply
+  int32_t residual = -1;           // epilogue.residual: the addend's value index, else -1
 
   // The node whose outputs are the group's outputs.
   uint32_t last() const { return absorbed.empty() ? leader : absorbed.back(); }
@@ -28,10 +29,12 @@ struct NodeGroup {
 // where its leader stood, which is safe because absorbed nodes read nothing but values of the
 // group and constants). A Conv / Gemm / MatMul (float32) absorbs, when its output has exactly one
 // reader and is not a part output: for Gemm / MatMul an Add of a constant vector along the last
-// dim, then an activation (Relu, LeakyRelu, Clip with constant bounds, Sigmoid, HardSigmoid,
-// HardSwish, Tanh) under the same condition, or the five nodes of an exported Gelu. Parts with
-// subgraphs are not fused (their reads are only known once the kernels exist). Malformed nodes are
-// left alone for compilation to report.
+// dim, for Conv an Add of a float32 value of exactly its output's static shape (a residual, e.g.
+// ResNet's shortcut) that is a part input, a constant or produced before the Conv, then an
+// activation (Relu, LeakyRelu, Clip with constant bounds, Sigmoid, HardSigmoid, HardSwish, Tanh)
+// under the same condition, or the five nodes of an exported Gelu, or the four of an exported
+// hardswish (Add 3, Clip 0..6, Mul by x, Div 6). Parts with subgraphs are not fused (their reads
+// are only known once the kernels exist). Malformed nodes are left alone for compilation to report.
 std::vector<NodeGroup> PlanFusion(const hetrun_graph_view& part);
 
 // False when HETRUN_CPU_FUSION=0 (for comparing fused and unfused runs).

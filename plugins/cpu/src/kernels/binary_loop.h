@@ -36,12 +36,18 @@ HETRUN_TARGET_AVX2 void BinaryRowAvx2(const TA* a, int64_t sa, const TB* b, int6
                                       int64_t n, const Op& op) {
   BinaryRowLoops(a, sa, b, sb, o, n, op);
 }
+template <typename TA, typename TB, typename TO, typename Op>
+HETRUN_TARGET_AVX512 void BinaryRowAvx512(const TA* a, int64_t sa, const TB* b, int64_t sb, TO* o,
+                                          int64_t n, const Op& op) {
+  BinaryRowLoops(a, sa, b, sb, o, n, op);
+}
 
 template <typename TA, typename TB, typename TO, typename Op>
 inline void BinaryRow(const TA* a, int64_t sa, const TB* b, int64_t sb, TO* o, int64_t n,
                       const Op& op) {
   // float only: the ops the models spend their elementwise time in; other types stay single.
   if constexpr (HETRUN_CPU_AVX2_CLONES && std::is_same_v<TA, float> && std::is_same_v<TB, float>) {
+    if (CpuHasAvx512()) return BinaryRowAvx512(a, sa, b, sb, o, n, op);
     if (CpuHasAvx2()) return BinaryRowAvx2(a, sa, b, sb, o, n, op);
   }
   BinaryRowLoops(a, sa, b, sb, o, n, op);

@@ -10,6 +10,7 @@
 
 #include "fusion/epilogue_fusable.h"
 #include "kernels/common.h"
+#include "kernels/depthwise_conv.h"
 #include "kernels/gemm.h"
 #include "kernels/registry.h"
 #include "kernels/spatial.h"
@@ -33,52 +34,55 @@ Geometry2D To2D(const WindowGeometry& g) {
 
 // Packs rows [k0, k0 + kc) of one image group's im2col matrix (rows: c, kh, kw; columns: output
 // pixels) for the column panels [p0, p1) straight into GEMM B panels of width nr: im2col fused
-// into the GEMM's packing, so the matrix is never materialised. Each im2col row is first built
-// contiguously in a small per-thread buffer (runs of input row copies), then cut into panels.
+// into the GEMM's packing, so the matrix is never materialised. Each row is written directly
+// into its panels as runs that end at an output row or a panel edge (one pass over the data,
+// no intermediate row buffer).
 void PackIm2colPanels(const float* x, const Geometry2D& g, int64_t k0, int64_t kc, int64_t p0,
                       int64_t p1, int nr, float* dst) {
   const int64_t N = g.OH * g.OW, plane = g.H * g.W, taps = g.KH * g.KW;
   const int64_t col0 = p0 * nr, col1 = std::min(p1 * nr, N);
-  const int64_t width = (p1 - p0) * nr;
-  float* row = ThreadScratch(ScratchSlot::kConvPack, static_cast<size_t>(width));
-  std::fill(row + (col1 - col0), row + width, 0.0f);  // padding columns past N stay zero
   int64_t c = k0 / taps, kh = (k0 % taps) / g.KW, kw = k0 % g.KW;
   for (int64_t k = 0; k < kc; ++k) {
     const float* xc = x + c * plane;
-    // Build the row: output pixels col0..col1, one output row (oh) at a time.
+    float* row_k = dst + k * nr;  // row k of panel p0; panel p's is row_k + (p - p0) * kc * nr
+    int64_t oh = col0 / g.OW, ow = col0 % g.OW, p = p0, pj = 0;
     for (int64_t col = col0; col < col1;) {
-      const int64_t oh = col / g.OW, ow0 = col % g.OW;
-      const int64_t len = std::min(col1 - col, g.OW - ow0);
-      float* dr = row + (col - col0);
-      col += len;
+      const int64_t len = std::min({col1 - col, g.OW - ow, nr - pj});
+      float* dr = row_k + (p - p0) * kc * nr + pj;
       const int64_t ih = oh * g.SH - g.PH + kh * g.DH;
       if (ih < 0 || ih >= g.H) {
         std::fill(dr, dr + len, 0.0f);
-        continue;
+      } else {
+        const float* src = xc + ih * g.W;
+        const int64_t iw0 = ow * g.SW - g.PW + kw * g.DW;  // input col of the run's first pixel
+        // Pixels whose input col lies in [0, W): lo <= j < hi (divisions only near the edges).
+        int64_t lo = 0, hi = len;
+        if (iw0 < 0 || iw0 + (len - 1) * g.SW >= g.W) {
+          lo = iw0 >= 0 ? 0 : (-iw0 + g.SW - 1) / g.SW;
+          hi = g.W - iw0 <= 0 ? 0 : (g.W - iw0 + g.SW - 1) / g.SW;
+          lo = std::min(lo, len);
+          hi = std::clamp(hi, lo, len);
+        }
+        std::fill(dr, dr + lo, 0.0f);
+        if (g.SW == 1)
+          for (int64_t j = lo; j < hi; ++j) dr[j] = src[iw0 + j];
+        else if (g.SW == 2)  // a constant stride the compiler vectorises
+          for (int64_t j = lo; j < hi; ++j) dr[j] = src[iw0 + 2 * j];
+        else
+          for (int64_t j = lo; j < hi; ++j) dr[j] = src[iw0 + j * g.SW];
+        std::fill(dr + hi, dr + len, 0.0f);
       }
-      const float* src = xc + ih * g.W;
-      const int64_t iw0 = ow0 * g.SW - g.PW + kw * g.DW;  // input col of the run's first pixel
-      // Pixels whose input col lies in [0, W): lo <= j < hi (divisions only near the edges).
-      int64_t lo = 0, hi = len;
-      if (iw0 < 0 || iw0 + (len - 1) * g.SW >= g.W) {
-        lo = iw0 >= 0 ? 0 : (-iw0 + g.SW - 1) / g.SW;
-        hi = g.W - iw0 <= 0 ? 0 : (g.W - iw0 + g.SW - 1) / g.SW;
-        lo = std::min(lo, len);
-        hi = std::clamp(hi, lo, len);
+      col += len;
+      if ((ow += len) == g.OW) {
+        ow = 0;
+        ++oh;
       }
-      std::fill(dr, dr + lo, 0.0f);
-      if (g.SW == 1)
-        std::memcpy(dr + lo, src + iw0 + lo, static_cast<size_t>(hi - lo) * sizeof(float));
-      else
-        for (int64_t j = lo; j < hi; ++j) dr[j] = src[iw0 + j * g.SW];
-      std::fill(dr + hi, dr + len, 0.0f);
+      if ((pj += len) == nr) {
+        pj = 0;
+        ++p;
+      }
     }
-    // Cut it into the panels' k-th rows.
-    for (int64_t p = p0; p < p1; ++p) {
-      const float* r = row + (p - p0) * nr;
-      float* d = dst + ((p - p0) * kc + k) * nr;
-      for (int j = 0; j < nr; ++j) d[j] = r[j];
-    }
+    if (pj > 0) std::fill(row_k + (p - p0) * kc * nr + pj, row_k + (p - p0) * kc * nr + nr, 0.0f);
     if (++kw == g.KW) {
       kw = 0;
       if (++kh == g.KH) {
@@ -87,48 +91,6 @@ void PackIm2colPanels(const float* x, const Geometry2D& g, int64_t k0, int64_t k
       }
     }
   }
-}
-
-// Depthwise: output channel m reads input channel m / multiplier only.
-void DepthwiseConv(const float* x, const float* w, const float* bias, const Activation& act,
-                   float* y, int64_t batch, int64_t channels, int64_t multiplier,
-                   const Geometry2D& g, ThreadPool& pool) {
-  const int64_t M = channels * multiplier;
-  const int64_t taps = g.KH * g.KW;
-  pool.ParallelFor(batch * M, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, g.OH * g.OW)),
-                   [&](int64_t b0, int64_t b1) {
-                     for (int64_t bm = b0; bm < b1; ++bm) {
-                       const int64_t n = bm / M, m = bm % M, c = m / multiplier;
-                       const float* xc = x + (n * channels + c) * g.H * g.W;
-                       const float* wm = w + m * taps;
-                       float* ym = y + bm * g.OH * g.OW;
-                       const float b = bias ? bias[m] : 0.0f;
-                       for (int64_t oh = 0; oh < g.OH; ++oh) {
-                         float* yr = ym + oh * g.OW;
-                         std::fill(yr, yr + g.OW, b);
-                         for (int64_t kh = 0; kh < g.KH; ++kh) {
-                           const int64_t ih = oh * g.SH - g.PH + kh * g.DH;
-                           if (ih < 0 || ih >= g.H) continue;
-                           const float* xr = xc + ih * g.W;
-                           for (int64_t kw = 0; kw < g.KW; ++kw) {
-                             const float wv = wm[kh * g.KW + kw];
-                             const int64_t off = kw * g.DW - g.PW;  // iw = ow * SW + off
-                             const int64_t lo = off >= 0 ? 0 : (-off + g.SW - 1) / g.SW;
-                             const int64_t hi =
-                                 std::min(g.OW, g.W - off <= 0 ? 0 : (g.W - off + g.SW - 1) / g.SW);
-                             if (g.SW == 1) {
-                               const float* xs = xr + off;
-                               for (int64_t ow = lo; ow < hi; ++ow) yr[ow] += wv * xs[ow];
-                             } else {
-                               for (int64_t ow = lo; ow < hi; ++ow)
-                                 yr[ow] += wv * xr[ow * g.SW + off];
-                             }
-                           }
-                         }
-                         ApplyActivation(act, yr, g.OW);
-                       }
-                     }
-                   });
 }
 
 class ConvKernel final : public Kernel, public EpilogueFusable {
@@ -160,10 +122,13 @@ class ConvKernel final : public Kernel, public EpilogueFusable {
     }
   }
 
-  // A per-channel bias is Conv's own input; only an activation can be fused in.
+  // A per-channel bias is Conv's own input; an activation and a residual addend (input
+  // kResidualInput, the output's shape) can be fused in.
   bool FuseEpilogue(const Epilogue& epilogue) override {
     if (epilogue.column_bias) return false;
+    if (epilogue.residual && group_ > 1) return false;  // grouped: the depthwise path has none
     activation_ = epilogue.activation;
+    residual_ = epilogue.residual;
     return true;
   }
 
@@ -182,10 +147,13 @@ class ConvKernel final : public Kernel, public EpilogueFusable {
     const float* w = in[1]->as<const float>();
     const float* bias = in.size() > 2 && in[2] ? in[2]->as<const float>() : nullptr;
     float* y = out[0]->as<float>();
+    const float* addend = Residual(in, out[0]->dims);
     const int64_t Cg = s.C / group_, Mg = s.M / group_;
     if (NumElements(out[0]->dims) == 0) return;
     if (Cg == 1 && group_ > 1) {
-      DepthwiseConv(x, w, bias, activation_, y, s.batch, s.C, Mg, g, pool);
+      const DepthwiseGeometry dg{g.H,  g.W,  g.OH, g.OW, g.KH, g.KW,
+                                 g.SH, g.SW, g.DH, g.DW, g.PH, g.PW};
+      DepthwiseConv(x, w, bias, activation_, y, s.batch, s.C, Mg, dg, pool);
       return;
     }
     const int64_t K = Cg * g.KH * g.KW, P = g.OH * g.OW;
@@ -193,7 +161,7 @@ class ConvKernel final : public Kernel, public EpilogueFusable {
         g.SW == 1) {
       for (int64_t n = 0; n < s.batch; ++n)
         winograd_->Run(x + n * s.C * g.H * g.W, g.H, g.W, g.PH, g.PW, g.OH, g.OW, bias,
-                       y + n * s.M * P, pool, activation_);
+                       y + n * s.M * P, pool, activation_, addend ? addend + n * s.M * P : nullptr);
       return;
     }
     const bool pointwise = g.KH == 1 && g.KW == 1 && g.SH == 1 && g.SW == 1 && g.PH == 0 &&
@@ -223,8 +191,9 @@ class ConvKernel final : public Kernel, public EpilogueFusable {
               static_cast<size_t>(PackedMatrix::FloatsFor(Mg, K, ActiveGemmBlocking().mr)) + 1);
           a = PackA(false, Mg, K, w + gi * Mg * K, K, adst, &pool);
         }
-        // Bias and activation as each output tile is stored: no separate pass over Y.
-        const GemmEpilogue epilogue{bias ? bias + gi * Mg : nullptr, nullptr, activation_};
+        // Bias, residual and activation as each output tile is stored: no separate pass over Y.
+        const GemmEpilogue epilogue{bias ? bias + gi * Mg : nullptr, nullptr, activation_,
+                                    addend ? addend + (n * s.M + gi * Mg) * P : nullptr, P};
         GemmPackedA(a, P, pack, 1.0f, 0.0f, yg, P, pool, &epilogue);
       }
     }
@@ -261,6 +230,19 @@ class ConvKernel final : public Kernel, public EpilogueFusable {
     return s;
   }
 
+  // The fused residual addend, checked to have the output's shape; null when none was fused.
+  const float* Residual(const std::vector<const TensorRef*>& in,
+                        const std::vector<int64_t>& out_dims) const {
+    if (!residual_) return nullptr;
+    if (in.size() <= kResidualInput || !in[kResidualInput])
+      ThrowInvalid("Conv + Add: the fused residual Add's addend was not passed");
+    const TensorRef& a = *in[kResidualInput];
+    if (a.dims != out_dims)
+      ThrowInvalid("Conv + Add: the residual addend " + DimsToString(a.dims) +
+                   " does not have the Conv output's shape " + DimsToString(out_dims));
+    return a.as<const float>();
+  }
+
   // 3x3, undilated, ungrouped, stride 1 (auto_pad only changes the pads, which Winograd takes).
   bool WinogradApplies(const hetrun_value& w) const {
     auto all_one = [](const std::vector<int64_t>& v) {
@@ -276,6 +258,7 @@ class ConvKernel final : public Kernel, public EpilogueFusable {
   const void* weights_data_ = nullptr;
   std::vector<OwnedPackedMatrix> packed_;
   Activation activation_;  // fused in at compile time; none by default
+  bool residual_ = false;  // a residual Add fused in: its addend is input kResidualInput
 };
 
 std::unique_ptr<Kernel> MakeConv(const KernelBuildContext& ctx) {

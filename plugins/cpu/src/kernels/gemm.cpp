@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <string_view>
 
 #include "kernels/gemm_microkernel.h"
@@ -123,10 +124,26 @@ OwnedPackedMatrix PackBOwned(bool trans, int64_t K, int64_t N, const float* B, i
 
 namespace {
 
-// The epilogue on the mv x nv block of C at (i, j), just stored: biases, then the activation, one
-// row at a time while the block is in L1.
+// The epilogue on the mv x nv block of C at (i, j), just stored: biases, the addend, then the
+// activation, one row at a time while the block is in L1.
 void ApplyEpilogue(const GemmEpilogue& ep, float* c, int64_t ldc, int64_t i, int64_t j, int64_t mv,
                    int64_t nv) {
+  // Conv's common case (row bias, optional residual, Relu or nothing) in one pass per row, with
+  // no call per row: the activation call showed up in profiles at 32 floats a row.
+  const bool relu = ep.activation.kind == ActivationKind::kRelu;
+  if (!ep.column_bias && (relu || ep.activation.none())) {
+    for (int64_t r = 0; r < mv; ++r) {
+      float* row = c + r * ldc;
+      const float rb = ep.row_bias ? ep.row_bias[i + r] : 0.0f;
+      const float* ar = ep.addend ? ep.addend + (i + r) * ep.addend_ld + j : nullptr;
+      const float floor = relu ? 0.0f : -std::numeric_limits<float>::infinity();
+      if (ar)
+        for (int64_t q = 0; q < nv; ++q) row[q] = std::max(row[q] + rb + ar[q], floor);
+      else
+        for (int64_t q = 0; q < nv; ++q) row[q] = std::max(row[q] + rb, floor);
+    }
+    return;
+  }
   for (int64_t r = 0; r < mv; ++r) {
     float* row = c + r * ldc;
     const float rb = ep.row_bias ? ep.row_bias[i + r] : 0.0f;
@@ -135,6 +152,10 @@ void ApplyEpilogue(const GemmEpilogue& ep, float* c, int64_t ldc, int64_t i, int
       for (int64_t q = 0; q < nv; ++q) row[q] += cb[q] + rb;
     } else if (ep.row_bias) {
       for (int64_t q = 0; q < nv; ++q) row[q] += rb;
+    }
+    if (ep.addend) {
+      const float* ar = ep.addend + (i + r) * ep.addend_ld + j;
+      for (int64_t q = 0; q < nv; ++q) row[q] += ar[q];
     }
     ApplyActivation(ep.activation, row, nv);
   }

@@ -56,15 +56,18 @@ OwnedPackedMatrix PackAOwned(bool trans, int64_t M, int64_t K, const float* A, i
 OwnedPackedMatrix PackBOwned(bool trans, int64_t K, int64_t N, const float* B, int64_t ldb);
 
 // What the GEMM applies to C once the product is complete, while each tile is still in cache:
-//   C[i][j] = act(alpha * (A * B)[i][j] + beta * C[i][j] + row_bias[i] + column_bias[j]).
-// Null biases are zero. Conv's per-channel bias is a row bias; Gemm's / MatMul + Add's a column
-// one.
+//   C[i][j] = act(alpha * (A * B)[i][j] + beta * C[i][j] + row_bias[i] + column_bias[j]
+//                 + addend[i * addend_ld + j]).
+// Null biases / addends are zero. Conv's per-channel bias is a row bias; Gemm's / MatMul + Add's a
+// column one; a residual Add fused into Conv is the addend (an M x N matrix, never C itself).
 struct GemmEpilogue {
   const float* row_bias = nullptr;     // M values
   const float* column_bias = nullptr;  // N values
   Activation activation;
+  const float* addend = nullptr;  // M x N, row stride addend_ld
+  int64_t addend_ld = 0;
 
-  bool empty() const { return !row_bias && !column_bias && activation.none(); }
+  bool empty() const { return !row_bias && !column_bias && !addend && activation.none(); }
 };
 
 // C (M x N, leading dim ldc) = alpha * A * B + beta * C from packed operands, then `epilogue` if

@@ -58,6 +58,7 @@ class GemmKernel final : public Kernel, public EpilogueFusable {
   }
 
   bool FuseEpilogue(const Epilogue& epilogue) override {
+    if (epilogue.residual) return false;  // only Conv takes a run-time addend
     fused_ = epilogue;
     return true;
   }
@@ -176,7 +177,7 @@ class MatMulKernel final : public Kernel, public EpilogueFusable {
 
   // float32 only: the other types take the naive loop, which has no epilogue.
   bool FuseEpilogue(const Epilogue& epilogue) override {
-    if (dtype_ != HETRUN_DTYPE_FLOAT32) return false;
+    if (dtype_ != HETRUN_DTYPE_FLOAT32 || epilogue.residual) return false;
     fused_ = epilogue;
     return true;
   }

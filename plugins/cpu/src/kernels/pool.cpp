@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "kernels/avx2_clone.h"
 #include "kernels/common.h"
 #include "kernels/registry.h"
 #include "kernels/row_reduce.h"
@@ -153,7 +154,19 @@ class PoolKernel final : public Kernel {
       for (int64_t oh = 0; oh < p.out[1]; ++oh) {
         const int64_t h0 = std::max<int64_t>(oh * p.s[1] - p.pb[1], 0),
                       h1 = std::min(oh * p.s[1] - p.pb[1] + p.k[1], p.in[1]);
+        // Columns whose window lies wholly inside the input: a loop per tap over all of them.
+        int64_t ow_lo = std::min(p.out[2], (p.pb[2] + p.s[2] - 1) / p.s[2]);
+        int64_t ow_hi = p.in[2] - p.k[2] + p.pb[2] < 0
+                            ? 0
+                            : std::min(p.out[2], (p.in[2] - p.k[2] + p.pb[2]) / p.s[2] + 1);
+        if (d0 >= d1 || h0 >= h1 || ow_hi <= ow_lo) ow_lo = ow_hi = 0;
+        if (ow_hi > ow_lo) MaxInteriorColumns(x, y + o, p, d0, d1, h0, h1, ow_lo, ow_hi);
         for (int64_t ow = 0; ow < p.out[2]; ++ow, ++o) {
+          if (ow == ow_lo && ow_hi > ow_lo) {  // done above
+            o += ow_hi - 1 - ow;
+            ow = ow_hi - 1;
+            continue;
+          }
           const int64_t w0 = std::max<int64_t>(ow * p.s[2] - p.pb[2], 0),
                         w1 = std::min(ow * p.s[2] - p.pb[2] + p.k[2], p.in[2]);
           if (d0 >= d1 || h0 >= h1 || w0 >= w1) {  // a window entirely in the padding
@@ -170,6 +183,36 @@ class PoolKernel final : public Kernel {
         }
       }
     }
+  }
+
+  // Output columns [lo, hi) of one output row (y: the row's start), every window wholly inside
+  // the input along W, over input rows [h0, h1) of depths [d0, d1): y starts as each window's
+  // first element, then each later tap is one pass over the columns (taking a value only when
+  // greater, as MaxPlaneUndilated does), which vectorises; stride 1 and 2 get their own loops.
+  template <typename T>
+  static void MaxInteriorColumns(const T* x, T* y, const Plane3D& p, int64_t d0, int64_t d1,
+                                 int64_t h0, int64_t h1, int64_t lo, int64_t hi) {
+    const int64_t s = p.s[2];
+    // One tap: its element for output column ow is row[ow * s + off].
+    auto pass = [&](const T* row, int64_t off, bool first) {
+      if (first) {
+        for (int64_t ow = lo; ow < hi; ++ow) y[ow] = row[ow * s + off];
+      } else if (s == 1) {
+        for (int64_t ow = lo; ow < hi; ++ow) y[ow] = row[ow + off] > y[ow] ? row[ow + off] : y[ow];
+      } else if (s == 2) {
+        for (int64_t ow = lo; ow < hi; ++ow)
+          y[ow] = row[2 * ow + off] > y[ow] ? row[2 * ow + off] : y[ow];
+      } else {
+        for (int64_t ow = lo; ow < hi; ++ow)
+          y[ow] = row[ow * s + off] > y[ow] ? row[ow * s + off] : y[ow];
+      }
+    };
+    bool first = true;
+    for (int64_t id = d0; id < d1; ++id)
+      for (int64_t ih = h0; ih < h1; ++ih) {
+        const T* row = x + (id * p.in[1] + ih) * p.in[2];
+        for (int64_t kw = 0; kw < p.k[2]; ++kw, first = false) pass(row, kw - p.pb[2], first);
+      }
   }
 
   template <typename T>
@@ -217,6 +260,26 @@ class PoolKernel final : public Kernel {
   bool column_major_ = false;
 };
 
+// y[c] = max or mean of plane c (size elements) for c in [c0, c1).
+template <typename T>
+[[gnu::always_inline]] inline void GlobalPoolPlanes(const T* x, T* y, int64_t size, int64_t c0,
+                                                    int64_t c1, bool max) {
+  for (int64_t c = c0; c < c1; ++c) {
+    const T* xc = x + c * size;
+    if (max)
+      y[c] = size ? MaxRow(xc, size) : T(0);
+    else
+      y[c] = static_cast<T>(SumRow(xc, size) / static_cast<double>(size));
+  }
+}
+// The same 16 floats (8 doubles) wide: the lanes of the row reductions sum in the same order,
+// so the results are the baseline's bit for bit.
+template <typename T>
+HETRUN_TARGET_AVX512 void GlobalPoolPlanesAvx512(const T* x, T* y, int64_t size, int64_t c0,
+                                                 int64_t c1, bool max) {
+  GlobalPoolPlanes(x, y, size, c0, c1, max);
+}
+
 class GlobalPoolKernel final : public Kernel {
  public:
   GlobalPoolKernel(const KernelBuildContext& ctx, PoolKind kind)
@@ -243,14 +306,12 @@ class GlobalPoolKernel final : public Kernel {
       T* y = out[0]->as<T>();
       // About 0.1 ns per element read (the row reductions vectorise).
       const WorkCost cost{0.1 * static_cast<double>(std::max<int64_t>(1, size))};
+      const bool max = kind_ == PoolKind::kMax;
       pool.ParallelFor(planes, cost, [&](int64_t c0, int64_t c1) {
-        for (int64_t c = c0; c < c1; ++c) {
-          const T* xc = x + c * size;
-          if (kind_ == PoolKind::kMax)
-            y[c] = size ? MaxRow(xc, size) : T(0);
-          else
-            y[c] = static_cast<T>(SumRow(xc, size) / static_cast<double>(size));
-        }
+        if (CpuHasAvx512())
+          GlobalPoolPlanesAvx512(x, y, size, c0, c1, max);
+        else
+          GlobalPoolPlanes(x, y, size, c0, c1, max);
       });
     });
   }
