@@ -54,6 +54,13 @@ std::string FileContentHash(const std::string& path) {
 
 }  // namespace
 
+std::string PluginBuildIdentity(const Device& device) {
+  const hetrun_plugin_v1& api = device.api();
+  return std::string("plugin ") + api.name + " " + api.version + " abi " +
+         std::to_string(api.abi_major) + "." + std::to_string(api.abi_minor) + " file " +
+         cache::FileIdentity(device.plugin().path());
+}
+
 // Every input that can change the graph, the devices' answers or the plan. Options that only
 // change how runs execute (timeouts, profiling, finiteness checks) are left out.
 cache::CacheKey BuildCacheKey(const std::string& model_path, std::string_view model_bytes,
@@ -72,11 +79,8 @@ cache::CacheKey BuildCacheKey(const std::string& model_path, std::string_view mo
   for (const auto& [name, dims] : options.input_shapes)
     key.Add("shape", name + " " + JoinDims(dims));
   for (const auto& device : devices) {
-    const hetrun_plugin_v1& api = device->api();
     const DeviceProperties& p = device->properties();
-    key.Add("device", device->display_name() + " plugin " + api.name + " " + api.version + " abi " +
-                          std::to_string(api.abi_major) + "." + std::to_string(api.abi_minor) +
-                          " file " + cache::FileIdentity(device->plugin().path()) + " | " + p.name +
+    key.Add("device", device->display_name() + " " + PluginBuildIdentity(*device) + " | " + p.name +
                           " | " + std::to_string(p.memory_bytes) + " " +
                           std::to_string(p.compute_units) + " " + std::to_string(p.flags));
     key.Add("tuning", tuning::TuningFileIdentity(options.cache_dir, options.threads, *device));

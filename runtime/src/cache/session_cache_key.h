@@ -13,6 +13,10 @@
 
 namespace hetrun::runtime {
 
+// "plugin cpu 0.1.0 abi 1.1 file <size:mtime:inode>": the build of the device's plugin, for keys
+// of what depends on it (compiled plans, tuning files).
+std::string PluginBuildIdentity(const Device& device);
+
 cache::CacheKey BuildCacheKey(const std::string& model_path, std::string_view model_bytes,
                               const SessionOptions& options,
                               const std::vector<std::unique_ptr<Device>>& devices);

@@ -10,6 +10,7 @@
 
 #include "cache/content_hash.h"
 #include "cache/plan_cache.h"
+#include "cache/session_cache_key.h"
 
 namespace hetrun::runtime::tuning {
 namespace {
@@ -49,11 +50,8 @@ std::string Number(double value) {
 }  // namespace
 
 std::string DeviceIdentity(const Device& device, uint32_t threads) {
-  const hetrun_plugin_v1& api = device.api();
-  return device.display_name() + " | plugin " + api.name + " " + api.version + " abi " +
-         std::to_string(api.abi_major) + "." + std::to_string(api.abi_minor) + " file " +
-         cache::FileIdentity(device.plugin().path()) + " | device " + device.properties().name +
-         " | threads " + std::to_string(threads);
+  return device.display_name() + " | " + PluginBuildIdentity(device) + " | device " +
+         device.properties().name + " | threads " + std::to_string(threads);
 }
 
 fs::path TuningFile(const std::string& cache_dir, const std::string& identity) {

@@ -10,87 +10,17 @@
 #include <string>
 #include <vector>
 
-#include "graph_builder.h"
-#include "plugin_fixture.h"
+#include "fusion_fixture.h"
 
 namespace hetrun::test {
 namespace {
 
-constexpr hetrun_dtype_t kF32 = HETRUN_DTYPE_FLOAT32;
-
-std::vector<float> Random(int64_t n, uint32_t seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-scale, scale);
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = dist(rng);
-  return v;
-}
-
-int64_t Numel(const std::vector<int64_t>& dims) {
-  int64_t n = 1;
-  for (int64_t d : dims) n *= d;
-  return n;
-}
-
-struct Tensor {
-  std::vector<float> data;
-  std::vector<int64_t> dims;
-};
-
-class CpuChainFusion : public CpuPluginTest {
+class CpuChainFusion : public FusionTest {
  protected:
-  struct Compiled {
-    hetrun_executable_t exe = nullptr;
-    int nodes = -1;                  // from "compiled a part of N nodes"
-    std::vector<std::string> fused;  // "node 'a+b' (Conv+Add+Clip+Mul+Div)" per fused group
-  };
-
-  Compiled Compile(GraphBuilder& g, bool fusion) {
-    setenv("HETRUN_CPU_FUSION", fusion ? "1" : "0", 1);
-    ClearLog();
-    Compiled c;
-    c.exe = CompileOk(g.view());
-    unsetenv("HETRUN_CPU_FUSION");
-    for (const std::string& line : LoggedLines()) {
-      if (const size_t at = line.find("fused "); at != std::string::npos)
-        c.fused.push_back(line.substr(at + 6));
-      if (const size_t at = line.find("compiled a part of "); at != std::string::npos)
-        c.nodes = std::stoi(line.substr(at + 19));
-    }
-    return c;
-  }
-
-  // Runs `exe`, with one output of `out_dims` per entry; returns output 0.
-  std::vector<float> Execute(hetrun_executable_t exe, const std::vector<Tensor>& in,
-                             const std::vector<int64_t>& out_dims, size_t outputs_count = 1) {
-    std::vector<hetrun_tensor_arg> inputs, outputs;
-    for (const Tensor& t : in) inputs.push_back(TensorArg(Upload(t.data), kF32, t.dims));
-    std::vector<hetrun_buffer_t> buffers;
-    for (size_t o = 0; o < outputs_count; ++o) {
-      buffers.push_back(Allocate(static_cast<uint64_t>(Numel(out_dims)) * sizeof(float)));
-      outputs.push_back(TensorArg(buffers.back(), kF32, out_dims));
-    }
-    Status status = Run(exe, inputs, outputs);
-    EXPECT_TRUE(status.ok()) << status.message();
-    return Download(buffers[0], static_cast<size_t>(Numel(out_dims)));
-  }
-
-  // Compiles `g` fused and unfused, checks the fused one has `want_nodes` nodes and fused groups
-  // `want_fused`, the unfused one no groups, and that both compute the same output.
   void CheckAgainstUnfused(GraphBuilder& g, const std::vector<Tensor>& in,
                            const std::vector<int64_t>& out_dims, int want_nodes,
                            const std::vector<std::string>& want_fused, const std::string& what) {
-    const Compiled fused = Compile(g, true);
-    const Compiled plain = Compile(g, false);
-    ASSERT_TRUE(fused.exe && plain.exe) << what;
-    EXPECT_EQ(fused.nodes, want_nodes) << what;
-    EXPECT_EQ(fused.fused, want_fused) << what;
-    EXPECT_TRUE(plain.fused.empty()) << what << ": HETRUN_CPU_FUSION=0 must not fuse";
-    const std::vector<float> got = Execute(fused.exe, in, out_dims);
-    const std::vector<float> want = Execute(plain.exe, in, out_dims);
-    ASSERT_EQ(got.size(), want.size());
-    for (size_t i = 0; i < got.size(); ++i)
-      ASSERT_NEAR(got[i], want[i], 1e-4f * (1.0f + std::abs(want[i]))) << what << ": element " << i;
+    FusionTest::CheckAgainstUnfused(g, in, {out_dims}, want_nodes, want_fused, what, 1e-4f);
   }
 };
 
@@ -220,8 +150,9 @@ TEST_F(CpuChainFusion, NotFusedWhenThePatternDiffers) {
     EXPECT_TRUE(fused.fused.empty()) << m.what << ": fused " << fused.fused.front();
     const size_t outputs = m.h.spy_on || m.h.extra_output ? 2 : 1;
     const std::vector<Tensor> in{{Random(Numel(xd), 1, 4.0f), xd}};
-    const std::vector<float> got = Execute(fused.exe, in, yd, outputs);
-    const std::vector<float> want = Execute(plain.exe, in, yd, outputs);
+    const std::vector<std::vector<int64_t>> out_dims(outputs, yd);
+    const std::vector<float> got = Execute(fused.exe, in, out_dims)[0];
+    const std::vector<float> want = Execute(plain.exe, in, out_dims)[0];
     for (size_t i = 0; i < got.size(); ++i)
       ASSERT_EQ(got[i], want[i]) << m.what << ": element " << i;
   }
