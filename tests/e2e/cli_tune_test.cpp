@@ -102,6 +102,18 @@ TEST(CliTune, CtrlCKeepsWhatWasMeasured) {
   EXPECT_NE(rest.out.find(" 0 not measured"), std::string::npos) << rest.out;
 }
 
+// Without --shape the model's dynamic batch dim leaves every node unmeasured: the summary says so
+// (not "the cache was complete") and each note says what to do.
+TEST(CliTune, DynamicShapesAreNotMeasuredAndTheSummarySaysWhy) {
+  const Command r = RunHetrun(
+      "tune --devices cpu --cache-dir " + FreshDir("dynamic").string() + " " + kModel, "", "tune");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("12 not measured"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("fix the model's dynamic dims with --shape"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("nothing could be measured"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("the tuning cache was complete"), std::string::npos) << r.out;
+}
+
 TEST(CliTune, BadUsageIsOneClearLine) {
   const Command no_cache = RunHetrun("tune --devices cpu " + kModel, "", "tune");
   EXPECT_EQ(no_cache.exit_code, 1);

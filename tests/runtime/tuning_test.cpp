@@ -188,6 +188,22 @@ TEST(Tune, AnInterruptedRunKeepsWhatItMeasuredAndTheNextOneFinishes) {
   EXPECT_GT(d.measured, 0u);
 }
 
+// A device failing the part-overhead probe keeps its own figures, and its nodes are still measured.
+TEST(Tune, AFailedProbeIsANoteNotAFailure) {
+  setenv("HETRUN_TESTDEV_FAULT", "error", 1);
+  setenv("HETRUN_TESTDEV_FAIL_EXECUTABLE", "0", 1);  // the first compiled: the overhead probe
+  Result<TuneReport> report = Tune(kModel, Options(TempDir("probe"), {"testdev", "cpu"}));
+  unsetenv("HETRUN_TESTDEV_FAULT");
+  unsetenv("HETRUN_TESTDEV_FAIL_EXECUTABLE");
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  const DeviceTuneReport& d = report->devices[0];
+  EXPECT_EQ(d.part_overhead_us, 0);
+  ASSERT_FALSE(d.notes.empty());
+  EXPECT_NE(d.notes[0].find("part overhead: not measured: "), std::string::npos) << d.notes[0];
+  EXPECT_NE(d.notes[0].find("injected error"), std::string::npos) << d.notes[0];
+  EXPECT_EQ(d.measured, d.supported);
+}
+
 TEST(Tune, AnExhaustedBudgetStopsWithoutError) {
   TuneOptions options = Options(TempDir("budget"), {"cpu"});
   options.budget_s = 1e-9;

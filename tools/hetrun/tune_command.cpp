@@ -111,8 +111,13 @@ int TuneCommand(const std::vector<std::string>& args) {
   }
   if (!a.run.quiet) {
     PrintReport(report, a.run.verbose);
+    const std::string result =
+        report.changed()             ? "added"
+        : report.not_measured() == 0 ? "(nothing new: the tuning cache was complete)"
+        : report.stopped_early       ? "(stopped before measuring anything)"
+                                     : "(nothing could be measured: see the notes above)";
     std::printf("tuned in %.2f s: %zu measurement(s) %s\n", report.elapsed_s, report.measured(),
-                report.changed() ? "added" : "(nothing new: the tuning cache was complete)");
+                result.c_str());
     if (report.stopped_early)
       std::printf("stopped early (%s): what was measured is kept; run tune again to go on\n",
                   report.stop_reason.c_str());

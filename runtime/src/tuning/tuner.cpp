@@ -122,6 +122,12 @@ Status Save(DeviceWork& work) {
 
 }  // namespace
 
+size_t TuneReport::not_measured() const {
+  size_t total = 0;
+  for (const DeviceTuneReport& d : devices) total += d.not_measured;
+  return total;
+}
+
 size_t TuneReport::measured() const {
   size_t total = 0;
   for (const DeviceTuneReport& d : devices) total += d.measured;
@@ -183,19 +189,37 @@ Result<TuneReport> Tune(const std::string& model_path, const TuneOptions& option
   for (DeviceWork& w : work) {
     if (report.stopped_early) break;
     const Device& device = *w.device;
+    // A probe that fails leaves the device's own figures in place, like a node that fails; a
+    // device that is lost or hangs ends the run (what was measured is kept).
+    auto probe_failed = [&](const Status& status, const std::string& what) {
+      w.report.notes.push_back(what + " not measured: " + status.message());
+      if (status.code() != StatusCode::kTimeout && status.code() != StatusCode::kDeviceLost)
+        return false;
+      report.stopped_early = true;
+      report.stop_reason = "device '" + device.display_name() + "' failed: " + status.message();
+      return true;
+    };
     if (w.need_overhead && !should_stop()) {
       progress("part overhead on " + device.display_name());
-      HETRUN_ASSIGN_OR_RETURN(double us, tuning::TimePartOverhead(device, limits));
-      if (us > 0) w.tuning.part_overhead_us = us;
-      w.dirty = true;
+      Result<double> us = tuning::TimePartOverhead(device, limits);
       ++done;
+      if (us.ok() && *us > 0) {
+        w.tuning.part_overhead_us = *us;
+        w.dirty = true;
+      } else if (!us.ok() && probe_failed(us.status(), "part overhead:")) {
+        continue;
+      }
     }
     if (w.need_link && !should_stop()) {
       progress("host link of " + device.display_name());
-      HETRUN_ASSIGN_OR_RETURN(tuning::LinkTiming link, tuning::TimeLink(device));
-      w.tuning.link = link;
-      w.dirty = true;
+      Result<tuning::LinkTiming> link = tuning::TimeLink(device);
       ++done;
+      if (link.ok()) {
+        w.tuning.link = *link;
+        w.dirty = true;
+      } else if (probe_failed(link.status(), "host link:")) {
+        continue;
+      }
     }
     const double overhead_us = w.tuning.part_overhead_us.value_or(0);
     for (core::NodeId n : w.nodes) {

@@ -54,6 +54,7 @@ struct TuneReport {
   bool stopped_early = false;  // the budget ran out or the run was interrupted
   std::string stop_reason;
   size_t measured() const;
+  size_t not_measured() const;
   bool changed() const { return measured() > 0; }
 };
 
