@@ -1,6 +1,6 @@
 // The import pipeline: read -> parse -> normalize/sort/support checks -> libonnx checker -> input
-// shapes -> libonnx shape inference -> Constant folding -> IR -> graph passes. Each step's errors
-// get the file name.
+// shapes -> libonnx shape inference (with guarded_schemas.h) -> Constant folding -> IR -> graph
+// passes. Each step's errors get the file name.
 #include "hetrun/core/onnx_import.h"
 
 #include <onnx/checker.h>
@@ -16,6 +16,7 @@
 
 #include "external_data.h"
 #include "file_util.h"
+#include "guarded_schemas.h"
 #include "hetrun/core/passes.h"
 #include "model_limits.h"
 #include "onnx_graph_builder.h"
@@ -97,7 +98,7 @@ Result<Graph> Import(const void* data, size_t size, const ImportOptions& options
     // shapes computed through Shape/Gather/Concat chains (common in exported models).
     onnx::ShapeInferenceOptions opts{/*check_type_val=*/true, /*strict_mode_val=*/1,
                                      /*data_prop_val=*/true};
-    onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), opts);
+    onnx::shape_inference::InferShapes(model, &detail::GuardedSchemaRegistry::Instance(), opts);
   } catch (const std::exception& e) {
     return InvalidArgument(
         where + ": shape inference failed: " + RephraseShapeError(detail::OneLine(e.what())));

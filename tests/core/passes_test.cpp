@@ -162,6 +162,19 @@ TEST(ShapeOps, RemovesIdentityUnlessItWritesAGraphOutput) {
   ExpectValid(g);
 }
 
+// fuzz_import's find: a node whose only output is absent (empty name) was read as value -1.
+TEST(ShapeOps, SkipsNodesWhoseOutputIsAbsent) {
+  GraphMaker m;
+  const ValueId x = m.Input("x", {4}), y = m.Output("y");
+  m.Node("Identity", {x}, {kNoValue});
+  m.Node("Relu", {x}, {y});
+  Graph g = m.Build();
+  auto changed = SimplifyShapeOps(g);
+  ASSERT_TRUE(changed.ok());
+  EXPECT_EQ(*changed, 0);
+  EXPECT_EQ(OpTypes(g), (Ops{"Identity", "Relu"}));
+}
+
 TEST(ShapeOps, MergesReshapeChainsUnlessTheOuterShapeCopiesDims) {
   GraphMaker m;
   const ValueId x = m.Input("x", {2, 3, 4});

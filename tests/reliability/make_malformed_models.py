@@ -447,6 +447,22 @@ def shape_cases():
         one(helper.make_node("Conv", ["x", "Wc"], ["y"], name="conv_r0"),
             [numpy_helper.from_array(np.array(1.0, np.float32), "Wc")],
             outputs=[vi("y", shape=("d0", "d1"))]))
+    # fuzz_import's find: libonnx 1.12 took a kernel axis from the rank-3 weight and read the
+    # dilations of the rank-2 input's zero spatial axes (out of bounds); guarded_schemas.cpp.
+    add("shape_conv_weight_rank", 23, "error", "conv_w3",
+        one(helper.make_node("Conv", ["x", "W3"], ["y"], name="conv_w3"),
+            [numpy_helper.from_array(np.ones((1, 4, 2), np.float32), "W3")],
+            outputs=[vi("y", shape=("d0", "d1"))]))
+    # libonnx 1.12 infers these without complaint, reading past the short attribute / weight dims.
+    ct = numpy_helper.from_array(np.ones((1, 1, 2, 2), np.float32), "Wt")
+    add("shape_convtranspose_output_padding", 23, "error", "ct_outpad",
+        one(helper.make_node("ConvTranspose", ["img", "Wt"], ["y"], name="ct_outpad",
+                             output_padding=[1]), [ct],
+            inputs=[vi("img", shape=(1, 1, 4, 4))], outputs=[vi("y", shape=("d0", "d1", "d2", "d3"))]))
+    add("shape_convtranspose_weight_rank", 23, "error", "ct_w3",
+        one(helper.make_node("ConvTranspose", ["img", "W3"], ["y"], name="ct_w3"),
+            [numpy_helper.from_array(np.ones((1, 1, 2), np.float32), "W3")],
+            inputs=[vi("img", shape=(1, 1, 4, 4))], outputs=[vi("y", shape=("d0", "d1", "d2", "d3"))]))
     add("shape_input_rank_conflict", 23, "error", "relu_rank",
         model_of(simple([helper.make_node("Relu", ["x"], ["y"], name="relu_rank")],
                         outputs=[vi("y", shape=(1, 4, 1))])))

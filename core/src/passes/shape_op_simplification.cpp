@@ -65,7 +65,9 @@ bool SameStaticShape(const Shape& a, const Shape& b) {
 
 // The value `node`'s output equals when the node (maybe with its producer) is a no-op.
 ValueId NoOpSource(const Graph& graph, const Node& node) {
-  if (node.inputs.empty() || node.inputs[0] == kNoValue || node.outputs.size() != 1)
+  // An absent output (empty name, legal in ONNX) has nothing to redirect.
+  if (node.inputs.empty() || node.inputs[0] == kNoValue || node.outputs.size() != 1 ||
+      node.outputs[0] == kNoValue)
     return kNoValue;
   const ValueId in = node.inputs[0];
   const Value& out = ValueOf(graph, node.outputs[0]);
