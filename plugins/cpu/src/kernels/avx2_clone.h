@@ -4,6 +4,9 @@
 // binary ops) get an AVX-512 clone as well (16 wide), likewise without FMA.
 #pragma once
 
+#include <cstdlib>
+#include <string_view>
+
 namespace hetrun::cpu {
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
@@ -29,5 +32,16 @@ inline bool CpuHasAvx512() {
   return false;
 }
 #endif
+
+// Whether loops cloned for AVX-512 may run: the CPU has it and HETRUN_CPU_GEMM_ISA (generic or
+// avx2) does not ask for narrower code, which the tests use to cover the baseline loops too.
+inline bool UseAvx512Loops() {
+  static const bool use = [] {
+    const char* env = secure_getenv("HETRUN_CPU_GEMM_ISA");
+    const std::string_view want = env ? env : "";
+    return CpuHasAvx512() && want != "generic" && want != "avx2";
+  }();
+  return use;
+}
 
 }  // namespace hetrun::cpu

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "fusion/epilogue_fusable.h"
+#include "kernels/avx2_clone.h"
 #include "kernels/common.h"
 #include "kernels/depthwise_conv.h"
 #include "kernels/gemm.h"
@@ -37,8 +38,9 @@ Geometry2D To2D(const WindowGeometry& g) {
 // into the GEMM's packing, so the matrix is never materialised. Each row is written directly
 // into its panels as runs that end at an output row or a panel edge (one pass over the data,
 // no intermediate row buffer).
-void PackIm2colPanels(const float* x, const Geometry2D& g, int64_t k0, int64_t kc, int64_t p0,
-                      int64_t p1, int nr, float* dst) {
+[[gnu::always_inline]] inline void PackIm2colPanelsBody(const float* x, const Geometry2D& g,
+                                                        int64_t k0, int64_t kc, int64_t p0,
+                                                        int64_t p1, int nr, float* dst) {
   const int64_t N = g.OH * g.OW, plane = g.H * g.W, taps = g.KH * g.KW;
   const int64_t col0 = p0 * nr, col1 = std::min(p1 * nr, N);
   int64_t c = k0 / taps, kh = (k0 % taps) / g.KW, kw = k0 % g.KW;
@@ -91,6 +93,28 @@ void PackIm2colPanels(const float* x, const Geometry2D& g, int64_t k0, int64_t k
       }
     }
   }
+}
+
+// Compiled for baseline x86-64 and for AVX-512 (avx2_clone.h), picked at run time: the copies
+// are plain loads and stores, the same bits at any width.
+void PackIm2colPanelsBaseline(const float* x, const Geometry2D& g, int64_t k0, int64_t kc,
+                              int64_t p0, int64_t p1, int nr, float* dst) {
+  PackIm2colPanelsBody(x, g, k0, kc, p0, p1, nr, dst);
+}
+#if HETRUN_CPU_AVX2_CLONES
+HETRUN_TARGET_AVX512 void PackIm2colPanelsAvx512(const float* x, const Geometry2D& g, int64_t k0,
+                                                 int64_t kc, int64_t p0, int64_t p1, int nr,
+                                                 float* dst) {
+  PackIm2colPanelsBody(x, g, k0, kc, p0, p1, nr, dst);
+}
+#endif
+
+void PackIm2colPanels(const float* x, const Geometry2D& g, int64_t k0, int64_t kc, int64_t p0,
+                      int64_t p1, int nr, float* dst) {
+#if HETRUN_CPU_AVX2_CLONES
+  if (UseAvx512Loops()) return PackIm2colPanelsAvx512(x, g, k0, kc, p0, p1, nr, dst);
+#endif
+  PackIm2colPanelsBaseline(x, g, k0, kc, p0, p1, nr, dst);
 }
 
 class ConvKernel final : public Kernel, public EpilogueFusable {

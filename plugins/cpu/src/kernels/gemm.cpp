@@ -8,6 +8,7 @@
 #include <limits>
 #include <string_view>
 
+#include "kernels/avx2_clone.h"
 #include "kernels/gemm_microkernel.h"
 
 namespace hetrun::cpu {
@@ -16,7 +17,7 @@ namespace {
 // Portable 4 x 8 tile: plain loops over a small accumulator array, which compilers keep in vector
 // registers at the baseline x86-64 (SSE2) level or on any other target.
 void MicroGeneric(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, float alpha,
-                  bool accumulate) {
+                  bool accumulate, const TileEpilogue* /*ep: never given, see GemmIsa*/) {
   constexpr int MR = 4, NR = 8;
   float acc[MR][NR] = {};
   for (int64_t k = 0; k < kc; ++k) {
@@ -84,7 +85,7 @@ void PackPanels(const float* src, int64_t rs, int64_t ks, int64_t extent, int64_
 }  // namespace
 
 const GemmIsa& GemmIsaGeneric() {
-  static const GemmIsa isa{{4, 8, 256, 128, 4096, "generic"}, MicroGeneric};
+  static const GemmIsa isa{{4, 8, 256, 128, 4096, "generic"}, MicroGeneric, false};
   return isa;
 }
 
@@ -126,8 +127,8 @@ namespace {
 
 // The epilogue on the mv x nv block of C at (i, j), just stored: biases, the addend, then the
 // activation, one row at a time while the block is in L1.
-void ApplyEpilogue(const GemmEpilogue& ep, float* c, int64_t ldc, int64_t i, int64_t j, int64_t mv,
-                   int64_t nv) {
+[[gnu::always_inline]] inline void ApplyEpilogueBody(const GemmEpilogue& ep, float* c, int64_t ldc,
+                                                     int64_t i, int64_t j, int64_t mv, int64_t nv) {
   // Conv's common case (row bias, optional residual, Relu or nothing) in one pass per row, with
   // no call per row: the activation call showed up in profiles at 32 floats a row.
   const bool relu = ep.activation.kind == ActivationKind::kRelu;
@@ -159,6 +160,27 @@ void ApplyEpilogue(const GemmEpilogue& ep, float* c, int64_t ldc, int64_t i, int
     }
     ApplyActivation(ep.activation, row, nv);
   }
+}
+
+// Compiled for baseline x86-64 and for AVX-512 (avx2_clone.h; no FMA, so the same bits), picked
+// once: at baseline width the epilogue took 11% of a 7x7 convolution.
+void ApplyEpilogueBaseline(const GemmEpilogue& ep, float* c, int64_t ldc, int64_t i, int64_t j,
+                           int64_t mv, int64_t nv) {
+  ApplyEpilogueBody(ep, c, ldc, i, j, mv, nv);
+}
+#if HETRUN_CPU_AVX2_CLONES
+HETRUN_TARGET_AVX512 void ApplyEpilogueAvx512(const GemmEpilogue& ep, float* c, int64_t ldc,
+                                              int64_t i, int64_t j, int64_t mv, int64_t nv) {
+  ApplyEpilogueBody(ep, c, ldc, i, j, mv, nv);
+}
+#endif
+
+void ApplyEpilogue(const GemmEpilogue& ep, float* c, int64_t ldc, int64_t i, int64_t j, int64_t mv,
+                   int64_t nv) {
+#if HETRUN_CPU_AVX2_CLONES
+  if (UseAvx512Loops()) return ApplyEpilogueAvx512(ep, c, ldc, i, j, mv, nv);
+#endif
+  ApplyEpilogueBaseline(ep, c, ldc, i, j, mv, nv);
 }
 
 // B as the driver sees it: already packed, or packed per block by a callback.
@@ -207,6 +229,14 @@ void GemmDriver(const PackedMatrix& a, int64_t N, const BSource& b, float alpha,
   }
   const int64_t mc_panels = std::max<int64_t>(1, bl.mc / mr);
   const int64_t kc_max = bl.kc;
+  // B packed on the fly goes in chunks of panels that stay in L2 (about 256 KiB) until every A
+  // panel has used them: a task's whole range (up to nc columns) was written out to L3 first.
+  const int64_t chunk_panels =
+      b.packed ? pn : std::max<int64_t>(1, (256 << 10) / (std::min(kc_max, K) * nr * 4));
+  // Epilogues without an activation or with Relu are applied by the micro-kernel in registers.
+  const bool in_kernel =
+      epilogue && isa.register_epilogue &&
+      (epilogue->activation.none() || epilogue->activation.kind == ActivationKind::kRelu);
 
   pool.ParallelFor(tm * tn, 1, [&](int64_t t0, int64_t t1) {
     alignas(64) float edge[16 * 64];  // one partial tile (mr * nr <= 16 * 64)
@@ -216,34 +246,48 @@ void GemmDriver(const PackedMatrix& a, int64_t N, const BSource& b, float alpha,
       const int64_t jp0 = in * pn / tn, jp1 = (in + 1) * pn / tn;
       float* local = nullptr;
       if (!b.packed)
-        local = ThreadScratch(ScratchSlot::kGemmTileB,
-                              static_cast<size_t>((jp1 - jp0) * std::min(kc_max, K) * nr));
+        local = ThreadScratch(
+            ScratchSlot::kGemmTileB,
+            static_cast<size_t>(std::min(chunk_panels, jp1 - jp0) * std::min(kc_max, K) * nr));
       for (int64_t k0 = 0; k0 < K; k0 += kc_max) {
         const int64_t kc = std::min(kc_max, K - k0);
         const bool accumulate = keep_c || k0 > 0;
         const GemmEpilogue* ep = k0 + kc == K ? epilogue : nullptr;  // C's last store
-        if (local) (*b.pack)(k0, kc, jp0, jp1, local);
-        for (int64_t ib = ip0; ib < ip1; ib += mc_panels) {
-          const int64_t ie = std::min(ip1, ib + mc_panels);
-          for (int64_t jp = jp0; jp < jp1; ++jp) {
-            const float* bp = local ? local + (jp - jp0) * kc * nr : b.packed->panel(jp) + k0 * nr;
-            const int64_t j = jp * nr;
-            const int64_t nv = std::min<int64_t>(nr, N - j);
-            for (int64_t ip = ib; ip < ie; ++ip) {
-              const float* ap = a.panel(ip) + k0 * mr;
-              const int64_t i = ip * mr;
-              const int64_t mv = std::min<int64_t>(mr, M - i);
-              float* c = C + i * ldc + j;
-              if (mv == mr && nv == nr) {
-                isa.kernel(kc, ap, bp, c, ldc, alpha, accumulate);
-              } else {
-                isa.kernel(kc, ap, bp, edge, nr, alpha, false);
-                for (int64_t r = 0; r < mv; ++r)
-                  for (int64_t q = 0; q < nv; ++q)
-                    c[r * ldc + q] =
-                        accumulate ? c[r * ldc + q] + edge[r * nr + q] : edge[r * nr + q];
+        for (int64_t jc0 = jp0; jc0 < jp1; jc0 += chunk_panels) {
+          const int64_t jc1 = std::min(jp1, jc0 + chunk_panels);
+          if (local) (*b.pack)(k0, kc, jc0, jc1, local);
+          for (int64_t ib = ip0; ib < ip1; ib += mc_panels) {
+            const int64_t ie = std::min(ip1, ib + mc_panels);
+            for (int64_t jp = jc0; jp < jc1; ++jp) {
+              const float* bp =
+                  local ? local + (jp - jc0) * kc * nr : b.packed->panel(jp) + k0 * nr;
+              const int64_t j = jp * nr;
+              const int64_t nv = std::min<int64_t>(nr, N - j);
+              for (int64_t ip = ib; ip < ie; ++ip) {
+                const float* ap = a.panel(ip) + k0 * mr;
+                const int64_t i = ip * mr;
+                const int64_t mv = std::min<int64_t>(mr, M - i);
+                float* c = C + i * ldc + j;
+                if (mv == mr && nv == nr) {
+                  if (ep && in_kernel) {
+                    const TileEpilogue te{ep->row_bias ? ep->row_bias + i : nullptr,
+                                          ep->column_bias ? ep->column_bias + j : nullptr,
+                                          ep->addend ? ep->addend + i * ep->addend_ld + j : nullptr,
+                                          ep->addend_ld,
+                                          ep->activation.kind == ActivationKind::kRelu};
+                    isa.kernel(kc, ap, bp, c, ldc, alpha, accumulate, &te);
+                    continue;
+                  }
+                  isa.kernel(kc, ap, bp, c, ldc, alpha, accumulate, nullptr);
+                } else {
+                  isa.kernel(kc, ap, bp, edge, nr, alpha, false, nullptr);
+                  for (int64_t r = 0; r < mv; ++r)
+                    for (int64_t q = 0; q < nv; ++q)
+                      c[r * ldc + q] =
+                          accumulate ? c[r * ldc + q] + edge[r * nr + q] : edge[r * nr + q];
+                }
+                if (ep) ApplyEpilogue(*ep, c, ldc, i, j, mv, nv);
               }
-              if (ep) ApplyEpilogue(*ep, c, ldc, i, j, mv, nv);
             }
           }
         }

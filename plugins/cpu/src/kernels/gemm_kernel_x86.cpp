@@ -11,7 +11,7 @@ namespace {
 // 8 x 32 tile: 16 zmm accumulators, two B vectors per k, A broadcast from memory.
 __attribute__((target("avx512f"))) void MicroAvx512(int64_t kc, const float* a, const float* b,
                                                     float* c, int64_t ldc, float alpha,
-                                                    bool accumulate) {
+                                                    bool accumulate, const TileEpilogue* ep) {
   constexpr int MR = 8;
   __m512 acc[MR][2];
 #pragma GCC unroll 8
@@ -41,6 +41,33 @@ __attribute__((target("avx512f"))) void MicroAvx512(int64_t kc, const float* a, 
       r0 = _mm512_add_ps(r0, _mm512_loadu_ps(ci));
       r1 = _mm512_add_ps(r1, _mm512_loadu_ps(ci + 16));
     }
+    if (ep) {
+      if (ep->column_bias || ep->row_bias) {
+        __m512 b0, b1;
+        if (ep->column_bias) {
+          b0 = _mm512_loadu_ps(ep->column_bias);
+          b1 = _mm512_loadu_ps(ep->column_bias + 16);
+          if (ep->row_bias) {
+            b0 = _mm512_add_ps(b0, _mm512_set1_ps(ep->row_bias[i]));
+            b1 = _mm512_add_ps(b1, _mm512_set1_ps(ep->row_bias[i]));
+          }
+        } else {
+          b0 = b1 = _mm512_set1_ps(ep->row_bias[i]);
+        }
+        r0 = _mm512_add_ps(r0, b0);
+        r1 = _mm512_add_ps(r1, b1);
+      }
+      if (ep->addend) {
+        r0 = _mm512_add_ps(r0, _mm512_loadu_ps(ep->addend + i * ep->addend_ld));
+        r1 = _mm512_add_ps(r1, _mm512_loadu_ps(ep->addend + i * ep->addend_ld + 16));
+      }
+      if (ep->relu) {  // r < 0 ? 0 : r, keeping NaN and -0 (a masked move: no _mm512_max_ps,
+                       // which GCC 12 warns about)
+        const __m512 zero = _mm512_setzero_ps();
+        r0 = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(r0, zero, _CMP_NLT_UQ), r0);
+        r1 = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(r1, zero, _CMP_NLT_UQ), r1);
+      }
+    }
     _mm512_storeu_ps(ci, r0);
     _mm512_storeu_ps(ci + 16, r1);
   }
@@ -49,7 +76,7 @@ __attribute__((target("avx512f"))) void MicroAvx512(int64_t kc, const float* a, 
 // 6 x 16 tile: 12 ymm accumulators, two B vectors per k.
 __attribute__((target("avx2,fma"))) void MicroAvx2(int64_t kc, const float* a, const float* b,
                                                    float* c, int64_t ldc, float alpha,
-                                                   bool accumulate) {
+                                                   bool accumulate, const TileEpilogue* ep) {
   constexpr int MR = 6;
   __m256 acc[MR][2];
 #pragma GCC unroll 6
@@ -79,6 +106,31 @@ __attribute__((target("avx2,fma"))) void MicroAvx2(int64_t kc, const float* a, c
       r0 = _mm256_add_ps(r0, _mm256_loadu_ps(ci));
       r1 = _mm256_add_ps(r1, _mm256_loadu_ps(ci + 8));
     }
+    if (ep) {
+      if (ep->column_bias || ep->row_bias) {
+        __m256 b0, b1;
+        if (ep->column_bias) {
+          b0 = _mm256_loadu_ps(ep->column_bias);
+          b1 = _mm256_loadu_ps(ep->column_bias + 8);
+          if (ep->row_bias) {
+            b0 = _mm256_add_ps(b0, _mm256_set1_ps(ep->row_bias[i]));
+            b1 = _mm256_add_ps(b1, _mm256_set1_ps(ep->row_bias[i]));
+          }
+        } else {
+          b0 = b1 = _mm256_set1_ps(ep->row_bias[i]);
+        }
+        r0 = _mm256_add_ps(r0, b0);
+        r1 = _mm256_add_ps(r1, b1);
+      }
+      if (ep->addend) {
+        r0 = _mm256_add_ps(r0, _mm256_loadu_ps(ep->addend + i * ep->addend_ld));
+        r1 = _mm256_add_ps(r1, _mm256_loadu_ps(ep->addend + i * ep->addend_ld + 8));
+      }
+      if (ep->relu) {  // max(0, r) is r when r is NaN or -0, as r < 0 ? 0 : r
+        r0 = _mm256_max_ps(_mm256_setzero_ps(), r0);
+        r1 = _mm256_max_ps(_mm256_setzero_ps(), r1);
+      }
+    }
     _mm256_storeu_ps(ci, r0);
     _mm256_storeu_ps(ci + 8, r1);
   }
@@ -87,13 +139,13 @@ __attribute__((target("avx2,fma"))) void MicroAvx2(int64_t kc, const float* a, c
 }  // namespace
 
 const GemmIsa* GemmIsaAvx512() {
-  static const GemmIsa isa{{8, 32, 256, 128, 4096, "avx512f"}, MicroAvx512};
+  static const GemmIsa isa{{8, 32, 256, 128, 4096, "avx512f"}, MicroAvx512, true};
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx512f") ? &isa : nullptr;
 }
 
 const GemmIsa* GemmIsaAvx2() {
-  static const GemmIsa isa{{6, 16, 256, 144, 4096, "avx2"}, MicroAvx2};
+  static const GemmIsa isa{{6, 16, 256, 144, 4096, "avx2"}, MicroAvx2, true};
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? &isa : nullptr;
 }

@@ -1,6 +1,6 @@
 // The register-tiled inner kernels of the GEMM, one per instruction set. Each computes one full
 // mr x nr tile of C from a packed A panel (kc x mr) and a packed B panel (kc x nr):
-//   C = alpha * (A * B) + (accumulate ? C : 0).
+//   C = epilogue(alpha * (A * B) + (accumulate ? C : 0)).
 #pragma once
 
 #include <cstdint>
@@ -9,12 +9,26 @@
 
 namespace hetrun::cpu {
 
+// The common epilogues (GemmEpilogue with no activation or Relu), applied in registers as the
+// last pass stores a full tile, in ApplyEpilogue's order: (C + (column + row bias)) + addend
+// (absent terms are not added), then max(0, .), which keeps NaN and -0 as `x < 0 ? 0 : x` does.
+struct TileEpilogue {
+  const float* row_bias;     // mr values
+  const float* column_bias;  // nr values
+  const float* addend;       // mr x nr, row stride addend_ld
+  int64_t addend_ld;
+  bool relu;
+};
+
+// `ep` may be null (no epilogue); kernels without a register epilogue have null
+// `epilogue_in_kernel` in their GemmIsa and are never passed one.
 using GemmMicroKernel = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
-                                 float alpha, bool accumulate);
+                                 float alpha, bool accumulate, const TileEpilogue* ep);
 
 struct GemmIsa {
   GemmBlocking blocking;
   GemmMicroKernel kernel;
+  bool register_epilogue;  // the kernel applies a TileEpilogue itself
 };
 
 // Null when this build or CPU lacks the instruction set.

@@ -42,6 +42,117 @@ Plane3D To3D(const WindowGeometry& g) {
 
 enum class PoolKind { kMax, kAverage };
 
+// A 3x3 window (ResNet's stem) at a constant stride S: all 9 taps of a column in registers, one
+// store, the taps in MaxInteriorColumns' general order. r0: the first row at column -pad.
+template <typename T, int S>
+[[gnu::always_inline]] inline void Max3x3Columns(const T* r0, int64_t row_stride, T* y, int64_t lo,
+                                                 int64_t hi) {
+  const T* r1 = r0 + row_stride;
+  const T* r2 = r1 + row_stride;
+  for (int64_t ow = lo; ow < hi; ++ow) {
+    const int64_t i = ow * S;
+    T m = r0[i];
+    m = r0[i + 1] > m ? r0[i + 1] : m;
+    m = r0[i + 2] > m ? r0[i + 2] : m;
+    m = r1[i] > m ? r1[i] : m;
+    m = r1[i + 1] > m ? r1[i + 1] : m;
+    m = r1[i + 2] > m ? r1[i + 2] : m;
+    m = r2[i] > m ? r2[i] : m;
+    m = r2[i + 1] > m ? r2[i + 1] : m;
+    m = r2[i + 2] > m ? r2[i + 2] : m;
+    y[ow] = m;
+  }
+}
+
+// Output columns [lo, hi) of one output row (y: the row's start), every window wholly inside
+// the input along W, over input rows [h0, h1) of depths [d0, d1): y starts as each window's
+// first element, then each later tap is one pass over the columns (taking a value only when
+// greater, as MaxPlaneUndilated does), which vectorises; stride 1 and 2 get their own loops.
+template <typename T>
+[[gnu::always_inline]] inline void MaxInteriorColumns(const T* x, T* y, const Plane3D& p,
+                                                      int64_t d0, int64_t d1, int64_t h0,
+                                                      int64_t h1, int64_t lo, int64_t hi) {
+  const int64_t s = p.s[2];
+  if (d1 - d0 == 1 && h1 - h0 == 3 && p.k[2] == 3 && (s == 1 || s == 2)) {
+    const T* r0 = x + (d0 * p.in[1] + h0) * p.in[2] - p.pb[2];
+    if (s == 1)
+      Max3x3Columns<T, 1>(r0, p.in[2], y, lo, hi);
+    else
+      Max3x3Columns<T, 2>(r0, p.in[2], y, lo, hi);
+    return;
+  }
+  // One tap at a time: its element for output column ow is row[ow * s + off]. No lambda, so the
+  // loops take the caller's target (the AVX-512 clone).
+  bool first = true;
+  for (int64_t id = d0; id < d1; ++id)
+    for (int64_t ih = h0; ih < h1; ++ih) {
+      const T* row = x + (id * p.in[1] + ih) * p.in[2];
+      for (int64_t kw = 0; kw < p.k[2]; ++kw, first = false) {
+        const T* r = row + kw - p.pb[2];
+        if (first) {
+          for (int64_t ow = lo; ow < hi; ++ow) y[ow] = r[ow * s];
+        } else if (s == 1) {
+          for (int64_t ow = lo; ow < hi; ++ow) y[ow] = r[ow] > y[ow] ? r[ow] : y[ow];
+        } else if (s == 2) {
+          for (int64_t ow = lo; ow < hi; ++ow) y[ow] = r[2 * ow] > y[ow] ? r[2 * ow] : y[ow];
+        } else {
+          for (int64_t ow = lo; ow < hi; ++ow) y[ow] = r[ow * s] > y[ow] ? r[ow * s] : y[ow];
+        }
+      }
+    }
+}
+
+// MaxPlane without indices or dilation (the common case): each window's extent is clipped to
+// the input once, so the inner loop has no bounds checks. Same result, NaN included: a window's
+// first element is taken as is, later ones only when greater.
+template <typename T>
+[[gnu::always_inline]] inline void MaxPlaneUndilated(const T* x, T* y, const Plane3D& p) {
+  int64_t o = 0;
+  for (int64_t od = 0; od < p.out[0]; ++od) {
+    const int64_t d0 = std::max<int64_t>(od * p.s[0] - p.pb[0], 0),
+                  d1 = std::min(od * p.s[0] - p.pb[0] + p.k[0], p.in[0]);
+    for (int64_t oh = 0; oh < p.out[1]; ++oh) {
+      const int64_t h0 = std::max<int64_t>(oh * p.s[1] - p.pb[1], 0),
+                    h1 = std::min(oh * p.s[1] - p.pb[1] + p.k[1], p.in[1]);
+      // Columns whose window lies wholly inside the input: a loop per tap over all of them.
+      int64_t ow_lo = std::min(p.out[2], (p.pb[2] + p.s[2] - 1) / p.s[2]);
+      int64_t ow_hi = p.in[2] - p.k[2] + p.pb[2] < 0
+                          ? 0
+                          : std::min(p.out[2], (p.in[2] - p.k[2] + p.pb[2]) / p.s[2] + 1);
+      if (d0 >= d1 || h0 >= h1 || ow_hi <= ow_lo) ow_lo = ow_hi = 0;
+      if (ow_hi > ow_lo) MaxInteriorColumns(x, y + o, p, d0, d1, h0, h1, ow_lo, ow_hi);
+      for (int64_t ow = 0; ow < p.out[2]; ++ow, ++o) {
+        if (ow == ow_lo && ow_hi > ow_lo) {  // done above
+          o += ow_hi - 1 - ow;
+          ow = ow_hi - 1;
+          continue;
+        }
+        const int64_t w0 = std::max<int64_t>(ow * p.s[2] - p.pb[2], 0),
+                      w1 = std::min(ow * p.s[2] - p.pb[2] + p.k[2], p.in[2]);
+        if (d0 >= d1 || h0 >= h1 || w0 >= w1) {  // a window entirely in the padding
+          y[o] = std::numeric_limits<T>::lowest();
+          continue;
+        }
+        T m = x[(d0 * p.in[1] + h0) * p.in[2] + w0];
+        for (int64_t id = d0; id < d1; ++id)
+          for (int64_t ih = h0; ih < h1; ++ih) {
+            const T* row = x + (id * p.in[1] + ih) * p.in[2];
+            for (int64_t iw = w0; iw < w1; ++iw) m = row[iw] > m ? row[iw] : m;
+          }
+        y[o] = m;
+      }
+    }
+  }
+}
+
+// MaxPlaneUndilated for float, compiled for AVX-512 too (avx2_clone.h; comparisons only, so the
+// same result): at baseline width MaxPool was 3x ONNX Runtime's time on a ResNet stem.
+#if HETRUN_CPU_AVX2_CLONES
+HETRUN_TARGET_AVX512 void MaxPlaneUndilatedAvx512(const float* x, float* y, const Plane3D& p) {
+  MaxPlaneUndilated(x, y, p);
+}
+#endif
+
 class PoolKernel final : public Kernel {
  public:
   PoolKernel(const KernelBuildContext& ctx, PoolKind kind)
@@ -87,9 +198,16 @@ class PoolKernel final : public Kernel {
                                AveragePlane(x + c * is, y + c * os, p);
                                continue;
                              }
-                           if (!indices && p.d[0] == 1 && p.d[1] == 1 && p.d[2] == 1)
+                           if (!indices && p.d[0] == 1 && p.d[1] == 1 && p.d[2] == 1) {
+#if HETRUN_CPU_AVX2_CLONES
+                             if constexpr (std::is_same_v<T, float>)
+                               if (UseAvx512Loops()) {
+                                 MaxPlaneUndilatedAvx512(x + c * is, y + c * os, p);
+                                 continue;
+                               }
+#endif
                              MaxPlaneUndilated(x + c * is, y + c * os, p);
-                           else
+                           } else
                              MaxPlane(x + c * is, y + c * os, indices ? indices + c * os : nullptr,
                                       c * is, p);
                          }
@@ -140,79 +258,6 @@ class PoolKernel final : public Kernel {
             idx[o] = plane_offset + (column_major_ ? (at[2] * p.in[1] + at[1]) * p.in[0] + at[0]
                                                    : (at[0] * p.in[1] + at[1]) * p.in[2] + at[2]);
         }
-  }
-
-  // MaxPlane without indices or dilation (the common case): each window's extent is clipped to
-  // the input once, so the inner loop has no bounds checks. Same result, NaN included: a window's
-  // first element is taken as is, later ones only when greater.
-  template <typename T>
-  void MaxPlaneUndilated(const T* x, T* y, const Plane3D& p) const {
-    int64_t o = 0;
-    for (int64_t od = 0; od < p.out[0]; ++od) {
-      const int64_t d0 = std::max<int64_t>(od * p.s[0] - p.pb[0], 0),
-                    d1 = std::min(od * p.s[0] - p.pb[0] + p.k[0], p.in[0]);
-      for (int64_t oh = 0; oh < p.out[1]; ++oh) {
-        const int64_t h0 = std::max<int64_t>(oh * p.s[1] - p.pb[1], 0),
-                      h1 = std::min(oh * p.s[1] - p.pb[1] + p.k[1], p.in[1]);
-        // Columns whose window lies wholly inside the input: a loop per tap over all of them.
-        int64_t ow_lo = std::min(p.out[2], (p.pb[2] + p.s[2] - 1) / p.s[2]);
-        int64_t ow_hi = p.in[2] - p.k[2] + p.pb[2] < 0
-                            ? 0
-                            : std::min(p.out[2], (p.in[2] - p.k[2] + p.pb[2]) / p.s[2] + 1);
-        if (d0 >= d1 || h0 >= h1 || ow_hi <= ow_lo) ow_lo = ow_hi = 0;
-        if (ow_hi > ow_lo) MaxInteriorColumns(x, y + o, p, d0, d1, h0, h1, ow_lo, ow_hi);
-        for (int64_t ow = 0; ow < p.out[2]; ++ow, ++o) {
-          if (ow == ow_lo && ow_hi > ow_lo) {  // done above
-            o += ow_hi - 1 - ow;
-            ow = ow_hi - 1;
-            continue;
-          }
-          const int64_t w0 = std::max<int64_t>(ow * p.s[2] - p.pb[2], 0),
-                        w1 = std::min(ow * p.s[2] - p.pb[2] + p.k[2], p.in[2]);
-          if (d0 >= d1 || h0 >= h1 || w0 >= w1) {  // a window entirely in the padding
-            y[o] = std::numeric_limits<T>::lowest();
-            continue;
-          }
-          T m = x[(d0 * p.in[1] + h0) * p.in[2] + w0];
-          for (int64_t id = d0; id < d1; ++id)
-            for (int64_t ih = h0; ih < h1; ++ih) {
-              const T* row = x + (id * p.in[1] + ih) * p.in[2];
-              for (int64_t iw = w0; iw < w1; ++iw) m = row[iw] > m ? row[iw] : m;
-            }
-          y[o] = m;
-        }
-      }
-    }
-  }
-
-  // Output columns [lo, hi) of one output row (y: the row's start), every window wholly inside
-  // the input along W, over input rows [h0, h1) of depths [d0, d1): y starts as each window's
-  // first element, then each later tap is one pass over the columns (taking a value only when
-  // greater, as MaxPlaneUndilated does), which vectorises; stride 1 and 2 get their own loops.
-  template <typename T>
-  static void MaxInteriorColumns(const T* x, T* y, const Plane3D& p, int64_t d0, int64_t d1,
-                                 int64_t h0, int64_t h1, int64_t lo, int64_t hi) {
-    const int64_t s = p.s[2];
-    // One tap: its element for output column ow is row[ow * s + off].
-    auto pass = [&](const T* row, int64_t off, bool first) {
-      if (first) {
-        for (int64_t ow = lo; ow < hi; ++ow) y[ow] = row[ow * s + off];
-      } else if (s == 1) {
-        for (int64_t ow = lo; ow < hi; ++ow) y[ow] = row[ow + off] > y[ow] ? row[ow + off] : y[ow];
-      } else if (s == 2) {
-        for (int64_t ow = lo; ow < hi; ++ow)
-          y[ow] = row[2 * ow + off] > y[ow] ? row[2 * ow + off] : y[ow];
-      } else {
-        for (int64_t ow = lo; ow < hi; ++ow)
-          y[ow] = row[ow * s + off] > y[ow] ? row[ow * s + off] : y[ow];
-      }
-    };
-    bool first = true;
-    for (int64_t id = d0; id < d1; ++id)
-      for (int64_t ih = h0; ih < h1; ++ih) {
-        const T* row = x + (id * p.in[1] + ih) * p.in[2];
-        for (int64_t kw = 0; kw < p.k[2]; ++kw, first = false) pass(row, kw - p.pb[2], first);
-      }
   }
 
   template <typename T>

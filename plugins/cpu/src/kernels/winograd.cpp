@@ -8,6 +8,7 @@
 
 #include "compile_cache.h"
 #include "kernels/aligned_buffer.h"
+#include "kernels/avx2_clone.h"
 
 namespace hetrun::cpu {
 
@@ -82,139 +83,274 @@ void WinogradConv3x3::Transform(const float* w) {
   for (int xi = 0; xi < 16; ++xi) u_.push_back(PackBOwned(false, C, M, u.data() + xi * C * M, M));
 }
 
+namespace {
+
+// The transforms' loops are compiled twice, for baseline x86-64 and for AVX-512 (avx2_clone.h),
+// and picked at run time: at baseline width they took 16% of a ResNet block's time.
+
+struct InputGeometry {
+  int64_t H, W, pad_top, pad_left;
+  int64_t tr0, tr1,
+      tw;            // the tile rows transformed (tile tr0 * tw is the operands' row 0), columns
+  int64_t C, mr;     // channels (the A operands' depth) and the GEMM's panel width
+  int64_t a_floats;  // stride between the 16 A operands
+  int64_t T() const { return (tr1 - tr0) * tw; }
+  int64_t row_w() const { return 2 * tw + 2; }  // a padded input row: every tile reads inside it
+  // Scratch floats per thread: 4 padded rows, 8 deinterleaved half-rows, 8 combined half-rows
+  // and the 16 transformed rows.
+  int64_t scratch() const { return 4 * row_w() + 16 * (tw + 1) + 16 * tw; }
+};
+
+// Channel c's input transform, straight into the A panels: V[xi] row t (tile), column c. Per
+// tile row: the 4 input rows are copied zero-padded, split into even and odd columns (so every
+// later step reads contiguous floats), combined across rows (B^T d), then across columns
+// ((B^T d) B: tile col's 4 columns are even[col], odd[col], even[col + 1], odd[col + 1]). The
+// operations and their order are the textbook ones, so every width gives the same bits.
+[[gnu::always_inline]] inline void InputTransformChannel(const float* xc, int64_t c,
+                                                         const InputGeometry& g, float* v,
+                                                         float* scratch) {
+  const int64_t tw = g.tw, row_w = g.row_w(), half = tw + 1, mr = g.mr;
+  float* rows = scratch;            // [4][row_w]
+  float* split = rows + 4 * row_w;  // [4][even, odd][half]
+  float* comb = split + 8 * half;   // [4][even, odd][half]: B^T d
+  float* e = comb + 8 * half;       // [16][tw]
+  const int64_t lo = std::min(g.pad_left, row_w), hi = std::clamp(g.W + g.pad_left, lo, row_w);
+  for (int64_t tr = g.tr0; tr < g.tr1; ++tr) {
+    for (int i = 0; i < 4; ++i) {
+      float* r = rows + i * row_w;
+      const int64_t ih = tr * 2 - g.pad_top + i;
+      if (ih < 0 || ih >= g.H) {
+        std::fill(r, r + row_w, 0.0f);
+      } else {
+        std::fill(r, r + lo, 0.0f);
+        std::memcpy(r + lo, xc + ih * g.W + (lo - g.pad_left),
+                    static_cast<size_t>(hi - lo) * sizeof(float));
+        std::fill(r + hi, r + row_w, 0.0f);
+      }
+      float* __restrict even = split + 2 * i * half;
+      float* __restrict odd = even + half;
+#pragma GCC ivdep
+      for (int64_t k = 0; k < half; ++k) {
+        even[k] = r[2 * k];
+        odd[k] = r[2 * k + 1];
+      }
+    }
+    for (int parity = 0; parity < 2; ++parity) {  // B^T d on even, then odd columns
+      const float* __restrict d0 = split + parity * half;
+      const float* __restrict d1 = d0 + 2 * half;
+      const float* __restrict d2 = d1 + 2 * half;
+      const float* __restrict d3 = d2 + 2 * half;
+      float* __restrict r0 = comb + parity * half;
+      float* __restrict r1 = r0 + 2 * half;
+      float* __restrict r2 = r1 + 2 * half;
+      float* __restrict r3 = r2 + 2 * half;
+#pragma GCC ivdep
+      for (int64_t k = 0; k < half; ++k) {
+        r0[k] = d0[k] - d2[k];
+        r1[k] = d1[k] + d2[k];
+        r2[k] = d2[k] - d1[k];
+        r3[k] = d1[k] - d3[k];
+      }
+    }
+    for (int i = 0; i < 4; ++i) {  // (B^T d) B
+      const float* __restrict ev = comb + 2 * i * half;
+      const float* __restrict od = ev + half;
+      float* __restrict e0 = e + (i * 4) * tw;
+      float* __restrict e1 = e0 + tw;
+      float* __restrict e2 = e1 + tw;
+      float* __restrict e3 = e2 + tw;
+#pragma GCC ivdep
+      for (int64_t col = 0; col < tw; ++col) {
+        e0[col] = ev[col] - ev[col + 1];
+        e1[col] = od[col] + ev[col + 1];
+        e2[col] = ev[col + 1] - od[col];
+        e3[col] = od[col] - od[col + 1];
+      }
+    }
+    // Tile t = (tr - tr0) * tw + col is lane t % mr of panel t / mr.
+    for (int64_t t = (tr - g.tr0) * tw, end = t + tw; t < end;) {
+      const int64_t lane = t % mr, n = std::min<int64_t>(mr - lane, end - t);
+      float* dst = v + ((t / mr) * g.C + c) * mr + lane;
+      const float* src = e + (t - (tr - g.tr0) * tw);
+      for (int xi = 0; xi < 16; ++xi)  // runs of at most mr floats: no memcpy call
+        for (int64_t q = 0; q < n; ++q) dst[xi * g.a_floats + q] = src[xi * tw + q];
+      t += n;
+    }
+  }
+  const int64_t T = g.T(), panels = (T + mr - 1) / mr;
+  if (const int64_t used = T % mr; used > 0) {  // the last panel's lanes past T stay zero
+    float* dst = v + ((panels - 1) * g.C + c) * mr;
+    for (int xi = 0; xi < 16; ++xi)
+      std::fill(dst + xi * g.a_floats + used, dst + xi * g.a_floats + mr, 0.0f);
+  }
+}
+
+void InputTransformBaseline(const float* x, int64_t c0, int64_t c1, const InputGeometry& g,
+                            float* v, float* scratch) {
+  for (int64_t c = c0; c < c1; ++c) InputTransformChannel(x + c * g.H * g.W, c, g, v, scratch);
+}
+#if HETRUN_CPU_AVX2_CLONES
+HETRUN_TARGET_AVX512 void InputTransformAvx512(const float* x, int64_t c0, int64_t c1,
+                                               const InputGeometry& g, float* v, float* scratch) {
+  for (int64_t c = c0; c < c1; ++c) InputTransformChannel(x + c * g.H * g.W, c, g, v, scratch);
+}
+#endif
+
+struct OutputGeometry {
+  int64_t OH, OW, tw, M;
+  int64_t step;        // stride between the 16 products (T x M each)
+  int64_t first_tile;  // the tile in the products' row 0
+};
+
+// Output transform of tiles [t0, t1): Y = act(A^T P A + bias + addend) per tile and output
+// channel. The arithmetic runs across output channels (contiguous in prod), then the 2x2 results
+// go to their planes. o: 4 * M floats of scratch.
+[[gnu::always_inline]] inline void OutputTransformTiles(const float* prod, int64_t t0, int64_t t1,
+                                                        const OutputGeometry& g, const float* bias,
+                                                        const float* addend,
+                                                        const Activation& activation, float* y,
+                                                        float* o) {
+  const int64_t M = g.M, step = g.step, OH = g.OH, OW = g.OW;
+  float* __restrict o00 = o;
+  float* __restrict o01 = o00 + M;
+  float* __restrict o10 = o01 + M;
+  float* __restrict o11 = o10 + M;
+  for (int64_t t = t0; t < t1; ++t) {
+    // A^T P A, with the row sums shared: s_j = P[j] + P[4 + j] + P[8 + j] (rows 0-2 of column
+    // j), d_j = P[4 + j] - P[8 + j] - P[12 + j]. Every P[k] row is contiguous across channels.
+    const float* __restrict p = prod + (t - g.first_tile) * M;
+    for (int64_t m = 0; m < M; ++m) {
+      const float s0 = p[m] + p[4 * step + m] + p[8 * step + m];
+      const float s1 = p[step + m] + p[5 * step + m] + p[9 * step + m];
+      const float s2 = p[2 * step + m] + p[6 * step + m] + p[10 * step + m];
+      const float s3 = p[3 * step + m] + p[7 * step + m] + p[11 * step + m];
+      const float d0 = p[4 * step + m] - p[8 * step + m] - p[12 * step + m];
+      const float d1 = p[5 * step + m] - p[9 * step + m] - p[13 * step + m];
+      const float d2 = p[6 * step + m] - p[10 * step + m] - p[14 * step + m];
+      const float d3 = p[7 * step + m] - p[11 * step + m] - p[15 * step + m];
+      const float b = bias ? bias[m] : 0.0f;
+      o00[m] = s0 + s1 + s2 + b;
+      o01[m] = s1 - s2 - s3 + b;
+      o10[m] = d0 + d1 + d2 + b;
+      o11[m] = d1 - d2 - d3 + b;
+    }
+    const int64_t oh = (t / g.tw) * 2, ow = (t % g.tw) * 2;
+    const bool right = ow + 1 < OW, bottom = oh + 1 < OH;
+    if (addend) {
+      for (int64_t m = 0; m < M; ++m) {
+        const float* am = addend + m * OH * OW + oh * OW + ow;
+        o00[m] += am[0];
+        if (right) o01[m] += am[1];
+        if (bottom) {
+          o10[m] += am[OW];
+          if (right) o11[m] += am[OW + 1];
+        }
+      }
+    }
+    if (activation.kind == ActivationKind::kRelu) {  // inline: the common case
+      for (int64_t m = 0; m < 4 * M; ++m) o[m] = o[m] < 0.0f ? 0.0f : o[m];  // as ApplyActivation
+    } else {
+      ApplyActivation(activation, o, 4 * M);
+    }
+    for (int64_t m = 0; m < M; ++m) {
+      float* ym = y + m * OH * OW + oh * OW + ow;
+      ym[0] = o00[m];
+      if (right) ym[1] = o01[m];
+      if (bottom) {
+        ym[OW] = o10[m];
+        if (right) ym[OW + 1] = o11[m];
+      }
+    }
+  }
+}
+
+void OutputTransformBaseline(const float* prod, int64_t t0, int64_t t1, const OutputGeometry& g,
+                             const float* bias, const float* addend, const Activation& activation,
+                             float* y, float* o) {
+  OutputTransformTiles(prod, t0, t1, g, bias, addend, activation, y, o);
+}
+#if HETRUN_CPU_AVX2_CLONES
+HETRUN_TARGET_AVX512 void OutputTransformAvx512(const float* prod, int64_t t0, int64_t t1,
+                                                const OutputGeometry& g, const float* bias,
+                                                const float* addend, const Activation& activation,
+                                                float* y, float* o) {
+  OutputTransformTiles(prod, t0, t1, g, bias, addend, activation, y, o);
+}
+#endif
+
+}  // namespace
+
 void WinogradConv3x3::Run(const float* x, int64_t H, int64_t W, int64_t pad_top, int64_t pad_left,
                           int64_t OH, int64_t OW, const float* bias, float* y, ThreadPool& pool,
                           const Activation& activation, const float* addend) const {
-  const int64_t th = (OH + 1) / 2, tw = (OW + 1) / 2, T = th * tw;
+  const int64_t th = (OH + 1) / 2, tw = (OW + 1) / 2;
   const int mr = ActiveGemmBlocking().mr;
-  const int64_t panels = (T + mr - 1) / mr;
-  // The 16 operands (and products) are written and read as 16 parallel streams: stagger their
-  // strides so the streams do not all map to the same L1 sets (C * mr floats is often a multiple
-  // of 4 KiB, which made every store of the input transform a conflict miss).
-  const int64_t a_floats = StaggeredStride(panels * C_ * mr);  // one transformed-input operand
-  const int64_t step = StaggeredStride(T * M_);                // one product, T x M
-  float* v = ThreadScratch(ScratchSlot::kConvPack, static_cast<size_t>(16 * a_floats));
-  float* prod = ThreadScratch(ScratchSlot::kGemmA, static_cast<size_t>(16 * step));
-
-  // Input transform, straight into A panels: V[xi] row t (tile), column c. One tile row at a
-  // time: its 4 input rows are copied zero-padded into a small buffer, the transform runs across
-  // the row's tiles (stride-2 loads the compiler vectorises, no bounds checks), and each of the
-  // 16 results goes to the panels as contiguous runs.
-  const int64_t row_w = 2 * tw + 2;  // padded input row: every tile of a tile row reads inside it
-  pool.ParallelFor(C_, 1, [&](int64_t c0, int64_t c1) {
-    std::vector<float> buffer(static_cast<size_t>(4 * row_w + 16 * tw));
-    float* rows = buffer.data();  // [i][row_w]: input rows ih0 + i, zero-padded
-    float* e = rows + 4 * row_w;  // [xi][tw]: B^T d B per tile of the row
-    const int64_t lo = std::min(pad_left, row_w), hi = std::clamp(W + pad_left, lo, row_w);
-    for (int64_t c = c0; c < c1; ++c) {
-      const float* xc = x + c * H * W;
-      for (int64_t tr = 0; tr < th; ++tr) {
-        for (int i = 0; i < 4; ++i) {
-          float* r = rows + i * row_w;
-          const int64_t ih = tr * 2 - pad_top + i;
-          if (ih < 0 || ih >= H) {
-            std::fill(r, r + row_w, 0.0f);
-            continue;
-          }
-          std::fill(r, r + lo, 0.0f);
-          std::memcpy(r + lo, xc + ih * W + (lo - pad_left),
-                      static_cast<size_t>(hi - lo) * sizeof(float));
-          std::fill(r + hi, r + row_w, 0.0f);
-        }
-        const float *d0 = rows, *d1 = rows + row_w, *d2 = rows + 2 * row_w, *d3 = rows + 3 * row_w;
-        for (int64_t col = 0; col < tw; ++col) {
-          const int64_t at = 2 * col;
-          float r[4][4];  // B^T d
-          for (int j = 0; j < 4; ++j) {
-            r[0][j] = d0[at + j] - d2[at + j];
-            r[1][j] = d1[at + j] + d2[at + j];
-            r[2][j] = d2[at + j] - d1[at + j];
-            r[3][j] = d1[at + j] - d3[at + j];
-          }
-          for (int i = 0; i < 4; ++i) {  // (B^T d) B
-            e[(i * 4 + 0) * tw + col] = r[i][0] - r[i][2];
-            e[(i * 4 + 1) * tw + col] = r[i][1] + r[i][2];
-            e[(i * 4 + 2) * tw + col] = r[i][2] - r[i][1];
-            e[(i * 4 + 3) * tw + col] = r[i][1] - r[i][3];
-          }
-        }
-        // Tile t = tr * tw + col is lane t % mr of panel t / mr.
-        for (int64_t t = tr * tw, end = t + tw; t < end;) {
-          const int64_t lane = t % mr, n = std::min<int64_t>(mr - lane, end - t);
-          float* dst = v + ((t / mr) * C_ + c) * mr + lane;
-          const float* src = e + (t - tr * tw);
-          for (int xi = 0; xi < 16; ++xi)  // runs of at most mr floats: no memcpy call
-            for (int64_t q = 0; q < n; ++q) dst[xi * a_floats + q] = src[xi * tw + q];
-          t += n;
-        }
-      }
-      if (const int64_t used = T % mr; used > 0) {  // the last panel's lanes past T stay zero
-        float* dst = v + ((panels - 1) * C_ + c) * mr;
-        for (int xi = 0; xi < 16; ++xi)
-          std::fill(dst + xi * a_floats + used, dst + xi * a_floats + mr, 0.0f);
-      }
+  const bool wide = UseAvx512Loops();
+  // Tile rows [tr0, tr1): input transform (channels [c0, c1) of it), 16 GEMMs, output transform.
+  // The 16 operands (and products) are written and read as 16 parallel streams: their strides
+  // are staggered so the streams do not all map to the same L1 sets (C * mr floats is often a
+  // multiple of 4 KiB, which made every store of the input transform a conflict miss).
+  struct Block {
+    int64_t tr0, tr1, T, a_floats, step;
+    float *v, *prod;
+  };
+  auto block_of = [&](int64_t tr0, int64_t tr1) {
+    Block b{tr0, tr1, (tr1 - tr0) * tw, 0, 0, nullptr, nullptr};
+    b.a_floats = StaggeredStride((b.T + mr - 1) / mr * C_ * mr);  // one transformed-input operand
+    b.step = StaggeredStride(b.T * M_);                           // one product, T x M
+    b.v = ThreadScratch(ScratchSlot::kConvPack, static_cast<size_t>(16 * b.a_floats));
+    b.prod = ThreadScratch(ScratchSlot::kGemmA, static_cast<size_t>(16 * b.step));
+    return b;
+  };
+  auto input = [&](const Block& b, int64_t c0, int64_t c1) {
+    const InputGeometry in{H, W, pad_top, pad_left, b.tr0, b.tr1, tw, C_, mr, b.a_floats};
+    std::vector<float> scratch(static_cast<size_t>(in.scratch()));
+#if HETRUN_CPU_AVX2_CLONES
+    if (wide) return InputTransformAvx512(x, c0, c1, in, b.v, scratch.data());
+#endif
+    InputTransformBaseline(x, c0, c1, in, b.v, scratch.data());
+  };
+  auto gemms = [&](const Block& b) {  // prod[xi] (T x M) = V[xi] (T x C) * U[xi]^T (C x M)
+    for (int xi = 0; xi < 16; ++xi) {
+      const PackedMatrix a{b.v + xi * b.a_floats, b.T, C_, mr};
+      GemmPacked(a, u_[static_cast<size_t>(xi)].view, 1.0f, 0.0f, b.prod + xi * b.step, M_, pool);
     }
-  });
-
-  // 16 GEMMs: prod[xi] (T x M) = V[xi] (T x C) * U[xi]^T (C x M).
-  for (int xi = 0; xi < 16; ++xi) {
-    const PackedMatrix a{v + xi * a_floats, T, C_, mr};
-    GemmPacked(a, u_[static_cast<size_t>(xi)].view, 1.0f, 0.0f, prod + xi * step, M_, pool);
-  }
-
-  // Output transform: Y = act(A^T P A + bias + addend) per tile and output channel. The arithmetic
-  // runs across output channels (contiguous in prod), then the 2x2 results go to their planes.
-  pool.ParallelFor(T, std::max<int64_t>(1, 1024 / M_), [&](int64_t t0, int64_t t1) {
+  };
+  auto output = [&](const Block& b, int64_t t0, int64_t t1) {
+    const OutputGeometry out{OH, OW, tw, M_, b.step, b.tr0 * tw};
     std::vector<float> o(static_cast<size_t>(4 * M_));
-    float* __restrict o00 = o.data();
-    float* __restrict o01 = o00 + M_;
-    float* __restrict o10 = o01 + M_;
-    float* __restrict o11 = o10 + M_;
-    for (int64_t t = t0; t < t1; ++t) {
-      // A^T P A, with the row sums shared: s_j = P[j] + P[4 + j] + P[8 + j] (rows 0-2 of column
-      // j), d_j = P[4 + j] - P[8 + j] - P[12 + j]. Plain loops over m that the compiler
-      // vectorises: every P[k] row is contiguous across output channels.
-      const float* __restrict p = prod + t * M_;
-      for (int64_t m = 0; m < M_; ++m) {
-        const float s0 = p[m] + p[4 * step + m] + p[8 * step + m];
-        const float s1 = p[step + m] + p[5 * step + m] + p[9 * step + m];
-        const float s2 = p[2 * step + m] + p[6 * step + m] + p[10 * step + m];
-        const float s3 = p[3 * step + m] + p[7 * step + m] + p[11 * step + m];
-        const float d0 = p[4 * step + m] - p[8 * step + m] - p[12 * step + m];
-        const float d1 = p[5 * step + m] - p[9 * step + m] - p[13 * step + m];
-        const float d2 = p[6 * step + m] - p[10 * step + m] - p[14 * step + m];
-        const float d3 = p[7 * step + m] - p[11 * step + m] - p[15 * step + m];
-        const float b = bias ? bias[m] : 0.0f;
-        o00[m] = s0 + s1 + s2 + b;
-        o01[m] = s1 - s2 - s3 + b;
-        o10[m] = d0 + d1 + d2 + b;
-        o11[m] = d1 - d2 - d3 + b;
+#if HETRUN_CPU_AVX2_CLONES
+    if (wide)
+      return OutputTransformAvx512(b.prod, t0, t1, out, bias, addend, activation, y, o.data());
+#endif
+    OutputTransformBaseline(b.prod, t0, t1, out, bias, addend, activation, y, o.data());
+  };
+
+  // When the 16 U operands fit in L2 beside them, blocks of tile rows whose operands and
+  // products (16 x tiles x (C + M) floats) fit in about 512 KiB are done start to end, a block
+  // per task: the transforms' 16 streams then stay in L2 instead of going out to L3 and back.
+  // Otherwise (many channels, few tiles) the whole image is one block, each step split across
+  // the threads (the GEMMs over output channels, so U is read once).
+  const int64_t u_bytes = 16 * C_ * M_ * 4;
+  const int64_t rows_per_block = std::max<int64_t>(1, (512 << 10) / (16 * (C_ + M_) * 4 * tw));
+  const int64_t blocks = (th + rows_per_block - 1) / rows_per_block;
+  if (u_bytes <= (512 << 10) && blocks >= 2 * pool.threads()) {
+    pool.ParallelFor(blocks, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t bi = b0; bi < b1; ++bi) {
+        const int64_t tr0 = bi * rows_per_block, tr1 = std::min(th, tr0 + rows_per_block);
+        const Block b = block_of(tr0, tr1);
+        input(b, 0, C_);
+        gemms(b);  // inside a pool task: runs on this thread
+        output(b, tr0 * tw, tr1 * tw);
       }
-      const int64_t oh = (t / tw) * 2, ow = (t % tw) * 2;
-      const bool right = ow + 1 < OW, bottom = oh + 1 < OH;
-      if (addend) {
-        for (int64_t m = 0; m < M_; ++m) {
-          const float* am = addend + m * OH * OW + oh * OW + ow;
-          o00[m] += am[0];
-          if (right) o01[m] += am[1];
-          if (bottom) {
-            o10[m] += am[OW];
-            if (right) o11[m] += am[OW + 1];
-          }
-        }
-      }
-      ApplyActivation(activation, o.data(), 4 * M_);
-      for (int64_t m = 0; m < M_; ++m) {
-        float* ym = y + m * OH * OW + oh * OW + ow;
-        ym[0] = o00[m];
-        if (right) ym[1] = o01[m];
-        if (bottom) {
-          ym[OW] = o10[m];
-          if (right) ym[OW + 1] = o11[m];
-        }
-      }
-    }
-  });
+    });
+    return;
+  }
+  const Block b = block_of(0, th);
+  pool.ParallelFor(C_, 1, [&](int64_t c0, int64_t c1) { input(b, c0, c1); });
+  gemms(b);
+  pool.ParallelFor(b.T, std::max<int64_t>(1, 1024 / M_),
+                   [&](int64_t t0, int64_t t1) { output(b, t0, t1); });
 }
 
 }  // namespace hetrun::cpu
