@@ -1,7 +1,7 @@
 // Winograd F(2x2, 3x3) against a direct convolution: odd and even output sizes, every padding
 // combination, tile counts that leave the last GEMM panel partly empty, 1 and 2 threads, and the
-// fused bias, residual addend and activation, on every GEMM micro-kernel (kernels.cmake runs the
-// suite again under HETRUN_CPU_GEMM_ISA).
+// fused bias, residual addend and activation, whole images and blocks of tile rows, on every GEMM
+// micro-kernel and transform width (CMakeLists.txt runs the suite again under HETRUN_CPU_GEMM_ISA).
 #include "kernels/winograd.h"
 
 #include <gtest/gtest.h>
@@ -53,10 +53,17 @@ std::vector<float> Direct(const Case& c, const std::vector<float>& x, const std:
 }
 
 TEST(Winograd, MatchesDirectConvolution) {
-  const Case cases[] = {{32, 16, 8, 8, 1, 1, 1, 1},   {64, 32, 7, 7, 1, 1, 1, 1},
-                        {40, 24, 9, 5, 0, 0, 0, 0},   {64, 64, 13, 11, 1, 0, 0, 1},
-                        {128, 128, 6, 6, 2, 1, 0, 2}, {33, 17, 5, 14, 1, 1, 1, 1},
-                        {512, 64, 3, 3, 1, 1, 1, 1}};
+  const Case cases[] = {{32, 16, 8, 8, 1, 1, 1, 1},
+                        {64, 32, 7, 7, 1, 1, 1, 1},
+                        {40, 24, 9, 5, 0, 0, 0, 0},
+                        {64, 64, 13, 11, 1, 0, 0, 1},
+                        {128, 128, 6, 6, 2, 1, 0, 2},
+                        {33, 17, 5, 14, 1, 1, 1, 1},
+                        {512, 64, 3, 3, 1, 1, 1, 1},
+                        // Many tile rows, few channels: done in blocks of tile rows (with 1 and
+                        // 2 threads; with 2 threads the second has too few blocks and is whole).
+                        {16, 16, 64, 64, 1, 1, 1, 1},
+                        {24, 8, 61, 37, 1, 1, 0, 1}};
   for (const Case& c : cases) {
     const int64_t OH = c.H + c.pad_top + c.pad_bottom - 2, OW = c.W + c.pad_left + c.pad_right - 2;
     const auto x = Random(static_cast<size_t>(c.C * c.H * c.W), 1);

@@ -94,87 +94,98 @@ struct InputGeometry {
       tw;            // the tile rows transformed (tile tr0 * tw is the operands' row 0), columns
   int64_t C, mr;     // channels (the A operands' depth) and the GEMM's panel width
   int64_t a_floats;  // stride between the 16 A operands
-  int64_t T() const { return (tr1 - tr0) * tw; }
+  int64_t rows() const { return tr1 - tr0; }
+  int64_t T() const { return rows() * tw; }
   int64_t row_w() const { return 2 * tw + 2; }  // a padded input row: every tile reads inside it
-  // Scratch floats per thread: 4 padded rows, 8 deinterleaved half-rows, 8 combined half-rows
-  // and the 16 transformed rows.
-  int64_t scratch() const { return 4 * row_w() + 16 * (tw + 1) + 16 * tw; }
+  int64_t half() const { return tw + 1; }       // its even (or odd) columns
+  // Per row parity and column parity, rows() + 1 rows of half() floats, plus one to spare.
+  int64_t quarter() const { return (rows() + 1) * half() + 1; }
+  // Scratch floats per thread: the padded rows, their four parity quarters, 8 combined quarters
+  // (B^T d) and the 16 transformed planes.
+  int64_t scratch() const { return (2 * rows() + 2) * row_w() + 12 * quarter() + 16 * quarter(); }
 };
 
-// Channel c's input transform, straight into the A panels: V[xi] row t (tile), column c. Per
-// tile row: the 4 input rows are copied zero-padded, split into even and odd columns (so every
-// later step reads contiguous floats), combined across rows (B^T d), then across columns
-// ((B^T d) B: tile col's 4 columns are even[col], odd[col], even[col + 1], odd[col + 1]). The
-// operations and their order are the textbook ones, so every width gives the same bits.
+// Channel c's input transform for tile rows [tr0, tr1), straight into the A panels: V[xi] row t
+// (tile), column c. The rows are copied zero-padded and split by row and column parity, so tile
+// row tr's 4 input rows are even[tr], odd[tr], even[tr + 1], odd[tr + 1] and a tile's 4 columns
+// likewise: each step is then one loop over all the tile rows at once (index f = tr * half + k,
+// the next tile row at f + half, the next column at f + 1), long enough to vectorise well even
+// for 7x7 images. The operations and their order are the textbook ones (B^T d, then (B^T d) B),
+// so every vector width gives the same bits.
 [[gnu::always_inline]] inline void InputTransformChannel(const float* xc, int64_t c,
                                                          const InputGeometry& g, float* v,
                                                          float* scratch) {
-  const int64_t tw = g.tw, row_w = g.row_w(), half = tw + 1, mr = g.mr;
-  float* rows = scratch;            // [4][row_w]
-  float* split = rows + 4 * row_w;  // [4][even, odd][half]
-  float* comb = split + 8 * half;   // [4][even, odd][half]: B^T d
-  float* e = comb + 8 * half;       // [16][tw]
+  const int64_t tw = g.tw, row_w = g.row_w(), half = g.half(), mr = g.mr, rows = g.rows();
+  const int64_t quarter = g.quarter(), n = rows * half;  // n: the flat index range
+  float* padded = scratch;                               // [2 * rows + 2][row_w]
+  float* split = padded + (2 * rows + 2) * row_w;        // [row parity][column parity][quarter]
+  float* comb = split + 4 * quarter;                     // [i][column parity][quarter]: B^T d
+  float* e = comb + 8 * quarter;                         // [16][quarter]: (B^T d) B
   const int64_t lo = std::min(g.pad_left, row_w), hi = std::clamp(g.W + g.pad_left, lo, row_w);
-  for (int64_t tr = g.tr0; tr < g.tr1; ++tr) {
-    for (int i = 0; i < 4; ++i) {
-      float* r = rows + i * row_w;
-      const int64_t ih = tr * 2 - g.pad_top + i;
-      if (ih < 0 || ih >= g.H) {
-        std::fill(r, r + row_w, 0.0f);
-      } else {
-        std::fill(r, r + lo, 0.0f);
-        std::memcpy(r + lo, xc + ih * g.W + (lo - g.pad_left),
-                    static_cast<size_t>(hi - lo) * sizeof(float));
-        std::fill(r + hi, r + row_w, 0.0f);
-      }
-      float* __restrict even = split + 2 * i * half;
-      float* __restrict odd = even + half;
-#pragma GCC ivdep
-      for (int64_t k = 0; k < half; ++k) {
-        even[k] = r[2 * k];
-        odd[k] = r[2 * k + 1];
-      }
+  for (int64_t r = 0; r < 2 * rows + 2; ++r) {
+    float* dst = padded + r * row_w;
+    const int64_t ih = 2 * g.tr0 + r - g.pad_top;
+    if (ih < 0 || ih >= g.H) {
+      std::fill(dst, dst + row_w, 0.0f);
+    } else {
+      std::fill(dst, dst + lo, 0.0f);
+      std::memcpy(dst + lo, xc + ih * g.W + (lo - g.pad_left),
+                  static_cast<size_t>(hi - lo) * sizeof(float));
+      std::fill(dst + hi, dst + row_w, 0.0f);
     }
-    for (int parity = 0; parity < 2; ++parity) {  // B^T d on even, then odd columns
-      const float* __restrict d0 = split + parity * half;
-      const float* __restrict d1 = d0 + 2 * half;
-      const float* __restrict d2 = d1 + 2 * half;
-      const float* __restrict d3 = d2 + 2 * half;
-      float* __restrict r0 = comb + parity * half;
-      float* __restrict r1 = r0 + 2 * half;
-      float* __restrict r2 = r1 + 2 * half;
-      float* __restrict r3 = r2 + 2 * half;
+    float* __restrict even = split + (r % 2) * 2 * quarter + (r / 2) * half;
+    float* __restrict odd = even + quarter;
 #pragma GCC ivdep
-      for (int64_t k = 0; k < half; ++k) {
-        r0[k] = d0[k] - d2[k];
-        r1[k] = d1[k] + d2[k];
-        r2[k] = d2[k] - d1[k];
-        r3[k] = d1[k] - d3[k];
-      }
+    for (int64_t k = 0; k < half; ++k) {
+      even[k] = dst[2 * k];
+      odd[k] = dst[2 * k + 1];
     }
-    for (int i = 0; i < 4; ++i) {  // (B^T d) B
-      const float* __restrict ev = comb + 2 * i * half;
-      const float* __restrict od = ev + half;
-      float* __restrict e0 = e + (i * 4) * tw;
-      float* __restrict e1 = e0 + tw;
-      float* __restrict e2 = e1 + tw;
-      float* __restrict e3 = e2 + tw;
+  }
+  for (int parity = 0; parity < 2; ++parity) {              // B^T d, on even then odd columns
+    const float* __restrict re = split + parity * quarter;  // rows 2 * tr
+    const float* __restrict ro = re + 2 * quarter;          // rows 2 * tr + 1
+    float* __restrict r0 = comb + parity * quarter;
+    float* __restrict r1 = r0 + 2 * quarter;
+    float* __restrict r2 = r1 + 2 * quarter;
+    float* __restrict r3 = r2 + 2 * quarter;
 #pragma GCC ivdep
-      for (int64_t col = 0; col < tw; ++col) {
-        e0[col] = ev[col] - ev[col + 1];
-        e1[col] = od[col] + ev[col + 1];
-        e2[col] = ev[col + 1] - od[col];
-        e3[col] = od[col] - od[col + 1];
-      }
+    for (int64_t f = 0; f < n; ++f) {
+      r0[f] = re[f] - re[f + half];
+      r1[f] = ro[f] + re[f + half];
+      r2[f] = re[f + half] - ro[f];
+      r3[f] = ro[f] - ro[f + half];
     }
-    // Tile t = (tr - tr0) * tw + col is lane t % mr of panel t / mr.
-    for (int64_t t = (tr - g.tr0) * tw, end = t + tw; t < end;) {
-      const int64_t lane = t % mr, n = std::min<int64_t>(mr - lane, end - t);
-      float* dst = v + ((t / mr) * g.C + c) * mr + lane;
-      const float* src = e + (t - (tr - g.tr0) * tw);
+  }
+  for (int i = 0; i < 4; ++i) {  // (B^T d) B; column k == tw of each row is never used
+    const float* __restrict ev = comb + 2 * i * quarter;
+    const float* __restrict od = ev + quarter;
+    float* __restrict e0 = e + (i * 4) * quarter;
+    float* __restrict e1 = e0 + quarter;
+    float* __restrict e2 = e1 + quarter;
+    float* __restrict e3 = e2 + quarter;
+#pragma GCC ivdep
+    for (int64_t f = 0; f < n; ++f) {
+      e0[f] = ev[f] - ev[f + 1];
+      e1[f] = od[f] + ev[f + 1];
+      e2[f] = ev[f + 1] - od[f];
+      e3[f] = od[f] - od[f + 1];
+    }
+  }
+  // Tile t = tr * tw + col (tr counted from tr0) is lane t % mr of panel t / mr.
+  for (int64_t tr = 0; tr < rows; ++tr) {
+    int64_t panel = (tr * tw) / mr, lane = (tr * tw) % mr;
+    for (int64_t col = 0; col < tw;) {
+      const int64_t run = std::min(mr - lane, tw - col);
+      float* dst = v + (panel * g.C + c) * mr + lane;
+      const float* src = e + tr * half + col;
       for (int xi = 0; xi < 16; ++xi)  // runs of at most mr floats: no memcpy call
-        for (int64_t q = 0; q < n; ++q) dst[xi * g.a_floats + q] = src[xi * tw + q];
-      t += n;
+        for (int64_t q = 0; q < run; ++q) dst[xi * g.a_floats + q] = src[xi * quarter + q];
+      col += run;
+      lane += run;
+      if (lane == mr) {
+        lane = 0;
+        ++panel;
+      }
     }
   }
   const int64_t T = g.T(), panels = (T + mr - 1) / mr;
