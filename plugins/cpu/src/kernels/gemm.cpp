@@ -55,6 +55,7 @@ const GemmIsa& Isa() {
 void PackPanels(const float* src, int64_t rs, int64_t ks, int64_t extent, int64_t depth, int width,
                 float* dst, ThreadPool* pool) {
   const int64_t panels = (extent + width - 1) / width;
+  static const PackRows8Fn pack_rows8 = PackRows8();
   auto pack = [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
       float* d = dst + p * depth * width;
@@ -66,6 +67,8 @@ void PackPanels(const float* src, int64_t rs, int64_t ks, int64_t extent, int64_
           std::memcpy(d, s + k * ks, static_cast<size_t>(rows) * sizeof(float));
           for (int64_t r = rows; r < width; ++r) d[r] = 0.0f;
         }
+      } else if (ks == 1 && rows == 8 && width == 8 && pack_rows8) {  // 8x8 register transposes
+        pack_rows8(s, rs, depth, d);
       } else {  // transpose as we go: read each source row along k, write strided
         if (rows < width) std::memset(d, 0, static_cast<size_t>(depth * width) * sizeof(float));
         for (int64_t r = 0; r < rows; ++r) {

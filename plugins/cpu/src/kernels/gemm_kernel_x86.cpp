@@ -136,7 +136,43 @@ __attribute__((target("avx2,fma"))) void MicroAvx2(int64_t kc, const float* a, c
   }
 }
 
+// 8 rows of a row-major matrix (row stride rs, contiguous along k) into one panel [k][8]: 8x8
+// blocks transposed in registers (the scalar loop stored one float at a time, 8% of a transformer).
+__attribute__((target("avx2"))) void PackRows8Avx2(const float* s, int64_t rs, int64_t depth,
+                                                   float* d) {
+  int64_t k = 0;
+  for (; k + 8 <= depth; k += 8) {
+    __m256 r[8];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(s + i * rs + k);
+    const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    float* o = d + k * 8;
+    _mm256_storeu_ps(o + 0, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_storeu_ps(o + 8, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_storeu_ps(o + 16, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_storeu_ps(o + 24, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_storeu_ps(o + 32, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_storeu_ps(o + 40, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_storeu_ps(o + 48, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_storeu_ps(o + 56, _mm256_permute2f128_ps(u3, u7, 0x31));
+  }
+  for (; k < depth; ++k)
+    for (int i = 0; i < 8; ++i) d[k * 8 + i] = s[i * rs + k];
+}
+
 }  // namespace
+
+PackRows8Fn PackRows8() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") ? PackRows8Avx2 : nullptr;
+}
 
 const GemmIsa* GemmIsaAvx512() {
   static const GemmIsa isa{{8, 32, 256, 128, 4096, "avx512f"}, MicroAvx512, true};
@@ -155,6 +191,9 @@ const GemmIsa* GemmIsaAvx2() {
 #else
 
 namespace hetrun::cpu {
+PackRows8Fn PackRows8() {
+  return nullptr;
+}
 const GemmIsa* GemmIsaAvx512() {
   return nullptr;
 }

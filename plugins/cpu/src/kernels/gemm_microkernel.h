@@ -31,6 +31,11 @@ struct GemmIsa {
   bool register_epilogue;  // the kernel applies a TileEpilogue itself
 };
 
+// Packs 8 full rows of a row-major matrix (row stride rs, contiguous along k) into one panel laid
+// out [k][8]; null when this build or CPU has no vector version.
+using PackRows8Fn = void (*)(const float* s, int64_t rs, int64_t depth, float* d);
+PackRows8Fn PackRows8();
+
 // Null when this build or CPU lacks the instruction set.
 const GemmIsa* GemmIsaAvx512();
 const GemmIsa* GemmIsaAvx2();

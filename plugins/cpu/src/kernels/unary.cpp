@@ -95,7 +95,7 @@ HETRUN_FLOAT_UNARY(Softplus, false,
 HETRUN_FLOAT_UNARY(HardSwish, false, x* std::max(T(0), std::min(T(1), x* T(1.0 / 6.0) + T(0.5))))
 #undef HETRUN_FLOAT_UNARY
 
-// float32 through ErfFloatRow (four lanes at a time) rather than the JIT (which calls libm's erff
+// float32 through ErfFloatRow (many lanes at a time) rather than the JIT (which calls libm's erff
 // per element); float64 keeps std::erf.
 struct Erf {
   using Types = FloatTypes;
