@@ -12,6 +12,7 @@
 
 #include "kernel_harness.h"
 #include "kernels/erf_float.h"
+#include "kernels/exp_float.h"
 
 namespace hetrun::test {
 namespace {
@@ -51,13 +52,38 @@ TEST(RowwiseKernels, ErfIsWithinAFewUlpOfDoubleErf) {
 TEST(RowwiseKernels, ErfRowsRoundLikeTheScalarErf) {
   // The four-lane row and the scalar remainder must agree bit for bit (a fused Gelu uses the
   // scalar form), at every offset of the remainder.
-  for (int64_t n : {1, 3, 4, 5, 11}) {
+  for (int64_t n : {1, 3, 4, 5, 11, 16, 37}) {  // the 16-, 4- and 1-lane loops
     std::vector<float> x = Scaled(RandomFloats(static_cast<size_t>(n), 7), 4.5f);
     std::vector<float> y(x.size());
     cpu::ErfFloatRow(x.data(), y.data(), n);
     for (size_t i = 0; i < x.size(); ++i) {
       const float s = cpu::ErfFloat(x[i]);
       EXPECT_EQ(std::memcmp(&s, &y[i], sizeof s), 0) << "n " << n << " erf(" << x[i] << ")";
+    }
+  }
+}
+
+// The vectorised exp (Softmax's) against double-precision exp: within 2 ulp for normal results,
+// subnormal ones within an ulp of FLT_MIN's order, exact 0, inf and NaN at the edges.
+TEST(RowwiseKernels, ExpFloatRowIsWithinTwoUlp) {
+  std::vector<float> x;
+  for (float v = -110.0f; v < 90.0f; v += 0.0137f) x.push_back(v);
+  const float inf = std::numeric_limits<float>::infinity();
+  for (float v : {-inf, inf, std::nanf(""), 0.0f, -0.0f, -87.3365f, 88.7228f, 88.723f, -103.9f})
+    x.push_back(v);
+  std::vector<float> y(x.size());
+  cpu::ExpFloatRow(x.data(), 0.0f, y.data(), static_cast<int64_t>(x.size()));
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double want = std::exp(static_cast<double>(x[i]));
+    if (std::isnan(x[i])) {
+      EXPECT_TRUE(std::isnan(y[i]));
+    } else if (want > std::numeric_limits<float>::max()) {
+      EXPECT_EQ(y[i], inf) << "exp(" << x[i] << ")";
+    } else if (want < std::numeric_limits<float>::min()) {
+      EXPECT_NEAR(y[i], want, 2e-45) << "exp(" << x[i] << ")";
+    } else {
+      const double ulp = std::ldexp(1.0, std::ilogb(static_cast<float>(want)) - 23);
+      EXPECT_LE(std::abs(y[i] - want), 2 * ulp) << "exp(" << x[i] << ")";
     }
   }
 }
