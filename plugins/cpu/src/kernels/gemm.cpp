@@ -8,6 +8,7 @@
 #include <limits>
 #include <string_view>
 
+#include "fusion/activation_loops.h"
 #include "kernels/avx2_clone.h"
 #include "kernels/gemm_microkernel.h"
 
@@ -161,7 +162,7 @@ namespace {
       const float* ar = ep.addend + (i + r) * ep.addend_ld + j;
       for (int64_t q = 0; q < nv; ++q) row[q] += ar[q];
     }
-    ApplyActivation(ep.activation, row, nv);
+    ApplyActivationInline(ep.activation, row, nv);
   }
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "compile_cache.h"
+#include "fusion/activation_loops.h"
 #include "kernels/aligned_buffer.h"
 #include "kernels/avx2_clone.h"
 
@@ -261,7 +262,7 @@ struct OutputGeometry {
     if (activation.kind == ActivationKind::kRelu) {  // inline: the common case
       for (int64_t m = 0; m < 4 * M; ++m) o[m] = o[m] < 0.0f ? 0.0f : o[m];  // as ApplyActivation
     } else {
-      ApplyActivation(activation, o, 4 * M);
+      ApplyActivationInline(activation, o, 4 * M);
     }
     for (int64_t m = 0; m < M; ++m) {
       float* ym = y + m * OH * OW + oh * OW + ow;
