@@ -47,7 +47,8 @@ PaddedLayout LayoutFor(const DepthwiseGeometry& g) {
 }
 
 // Copies input plane xc into dst laid out as `l`, zeros where the window hangs off the edges.
-void FillPadded(const float* xc, const DepthwiseGeometry& g, const PaddedLayout& l, float* dst) {
+[[gnu::always_inline]] inline void FillPaddedBody(const float* xc, const DepthwiseGeometry& g,
+                                                  const PaddedLayout& l, float* dst) {
   for (int64_t rp = 0; rp < g.SH; ++rp)
     for (int64_t i = 0; i < l.block_rows; ++i) {
       const int64_t ih = i * g.SH + rp - g.PH;
@@ -72,6 +73,22 @@ void FillPadded(const float* xc, const DepthwiseGeometry& g, const PaddedLayout&
         std::fill(d + hi, d + l.width, 0.0f);
       }
     }
+}
+
+#if HETRUN_CPU_AVX2_CLONES
+HETRUN_TARGET_AVX512 void FillPaddedAvx512(const float* xc, const DepthwiseGeometry& g,
+                                           const PaddedLayout& l, float* dst) {
+  FillPaddedBody(xc, g, l, dst);
+}
+#endif
+
+// Compiled for baseline and AVX-512 (copies only: the same result), picked at run time: the
+// stride-2 gather was scalar at baseline width.
+void FillPadded(const float* xc, const DepthwiseGeometry& g, const PaddedLayout& l, float* dst) {
+#if HETRUN_CPU_AVX2_CLONES
+  if (UseAvx512Loops()) return FillPaddedAvx512(xc, g, l, dst);
+#endif
+  FillPaddedBody(xc, g, l, dst);
 }
 
 // One run of n outputs: y[i] = bias + sum over kernel rows [kh0, kh1) and all kernel columns of
