@@ -106,6 +106,10 @@ NodeTest& NodeTest::OutputDType(hetrun_dtype_t dtype) {
   out_dtype_ = dtype;
   return *this;
 }
+NodeTest& NodeTest::OutputDims(std::vector<int64_t> dims) {
+  out_dims_ = std::move(dims);
+  return *this;
+}
 
 void NodeTest::Finalize() {
   // Output values follow the inputs in values_.
@@ -114,6 +118,7 @@ void NodeTest::Finalize() {
     ValueStore& v = values_.emplace_back();
     v.name = "out" + std::to_string(o);
     v.tensor.dtype = o == 0 ? out_dtype_ : HETRUN_DTYPE_UNDEFINED;
+    if (o == 0 && out_dims_) v.view_dims = *out_dims_;
   }
   value_structs_.clear();
   for (ValueStore& v : values_) {
@@ -121,7 +126,9 @@ void NodeTest::Finalize() {
     hv.name = v.name.c_str();
     hv.dtype = v.tensor.dtype;
     const bool is_output = &v - &values_[0] >= static_cast<ptrdiff_t>(num_inputs_values);
-    hv.rank = is_output ? -1 : static_cast<int32_t>(v.view_dims.size());
+    const bool known_output =
+        is_output && out_dims_ && &v - &values_[0] == static_cast<ptrdiff_t>(num_inputs_values);
+    hv.rank = is_output && !known_output ? -1 : static_cast<int32_t>(v.view_dims.size());
     hv.dims = v.view_dims.data();
     if (hv.flags & HETRUN_VALUE_CONSTANT) {
       hv.data = v.tensor.bytes.data();

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -116,6 +117,9 @@ class NodeTest {
   NodeTest& Outputs(std::vector<bool> present);
   // The dtype the graph declares for output 0 (some kernels read it, e.g. Cast).
   NodeTest& OutputDType(hetrun_dtype_t dtype);
+  // The static dims the graph declares for output 0 (default: unknown rank), which some kernels
+  // plan with at compile time (Conv's transposed GEMM).
+  NodeTest& OutputDims(std::vector<int64_t> dims);
 
   // Creates (unless `kernel` is given), infers and runs; returns every output (omitted ones
   // empty). Throws on error.
@@ -151,6 +155,7 @@ class NodeTest {
   std::vector<int> input_slots_;   // index into values_, or -1
   std::vector<bool> outputs_{true};
   hetrun_dtype_t out_dtype_ = HETRUN_DTYPE_UNDEFINED;
+  std::optional<std::vector<int64_t>> out_dims_;
   std::vector<hetrun_value> value_structs_;
   std::vector<hetrun_attribute> attr_structs_;
   std::vector<int32_t> node_inputs_, node_outputs_;

@@ -3,7 +3,6 @@
 // has (Gelu's rational erf is compute bound).
 #include "fusion/activation.h"
 
-
 #include "fusion/activation_loops.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)

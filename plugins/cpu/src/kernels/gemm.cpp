@@ -197,7 +197,7 @@ struct BSource {
 // B panels (and of A panels when M must be split too); within a task, per depth block kc, B's
 // block is packed once (when not pre-packed), then each B micro-panel stays in L1 while the
 // micro-kernel sweeps the A panels of one mc block, which stays in L2.
-void GemmDriver(const PackedMatrix& a, int64_t N, const BSource& b, float alpha, float beta,
+void GemmDriver(const PackedMatrix& a, int64_t N, const BSource& b_in, float alpha, float beta,
                 float* C, int64_t ldc, ThreadPool& pool, const GemmEpilogue* epilogue) {
   const GemmIsa& isa = Isa();
   const GemmBlocking& bl = isa.blocking;
@@ -233,6 +233,18 @@ void GemmDriver(const PackedMatrix& a, int64_t N, const BSource& b, float alpha,
   }
   const int64_t mc_panels = std::max<int64_t>(1, bl.mc / mr);
   const int64_t kc_max = bl.kc;
+  // B packed on the fly would be packed again by every M part: when M is split and B is small
+  // (a strided convolution's few output pixels), pack it whole once, in parallel, and share it.
+  BSource b = b_in;
+  PackedMatrix shared_b;
+  if (!b.packed && tm > 1 && K * pn * nr <= (2 << 20)) {
+    float* dst = ThreadScratch(ScratchSlot::kGemmSharedB, static_cast<size_t>(K * pn * nr));
+    pool.ParallelFor(pn, 1, [&](int64_t p0, int64_t p1) {
+      for (int64_t p = p0; p < p1; ++p) (*b.pack)(0, K, p, p + 1, dst + p * K * nr);
+    });
+    shared_b = PackedMatrix{dst, N, K, nr};
+    b = BSource{&shared_b, nullptr};
+  }
   // B packed on the fly goes in chunks of panels that stay in L2 (about 256 KiB) until every A
   // panel has used them: a task's whole range (up to nc columns) was written out to L3 first.
   const int64_t chunk_panels =
