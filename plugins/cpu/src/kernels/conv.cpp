@@ -45,11 +45,18 @@ Geometry2D To2D(const WindowGeometry& g) {
                                                         int64_t p1, int nr, float* dst) {
   const int64_t N = g.OH * g.OW, plane = g.H * g.W, taps = g.KH * g.KW;
   const int64_t col0 = p0 * nr, col1 = std::min(p1 * nr, N);
+  const int64_t oh0 = col0 / g.OW, ow0 = col0 % g.OW;
   int64_t c = k0 / taps, kh = (k0 % taps) / g.KW, kw = k0 % g.KW;
   for (int64_t k = 0; k < kc; ++k) {
     const float* xc = x + c * plane;
     float* row_k = dst + k * nr;  // row k of panel p0; panel p's is row_k + (p - p0) * kc * nr
-    int64_t oh = col0 / g.OW, ow = col0 % g.OW, p = p0, pj = 0;
+    // Output columns whose input column ow * SW - PW + kw * DW lies in [0, W): [ow_lo, ow_hi),
+    // the same for every output row (divisions once per row of the matrix, not per run).
+    const int64_t shift = kw * g.DW - g.PW;
+    const int64_t ow_lo = std::min(g.OW, shift >= 0 ? 0 : (-shift + g.SW - 1) / g.SW);
+    const int64_t ow_hi =
+        std::clamp<int64_t>(g.W - 1 - shift < 0 ? 0 : (g.W - 1 - shift) / g.SW + 1, ow_lo, g.OW);
+    int64_t oh = oh0, ow = ow0, p = p0, pj = 0;
     for (int64_t col = col0; col < col1;) {
       const int64_t len = std::min({col1 - col, g.OW - ow, nr - pj});
       float* dr = row_k + (p - p0) * kc * nr + pj;
@@ -58,15 +65,10 @@ Geometry2D To2D(const WindowGeometry& g) {
         std::fill(dr, dr + len, 0.0f);
       } else {
         const float* src = xc + ih * g.W;
-        const int64_t iw0 = ow * g.SW - g.PW + kw * g.DW;  // input col of the run's first pixel
-        // Pixels whose input col lies in [0, W): lo <= j < hi (divisions only near the edges).
-        int64_t lo = 0, hi = len;
-        if (iw0 < 0 || iw0 + (len - 1) * g.SW >= g.W) {
-          lo = iw0 >= 0 ? 0 : (-iw0 + g.SW - 1) / g.SW;
-          hi = g.W - iw0 <= 0 ? 0 : (g.W - iw0 + g.SW - 1) / g.SW;
-          lo = std::min(lo, len);
-          hi = std::clamp(hi, lo, len);
-        }
+        const int64_t iw0 = ow * g.SW + shift;  // input col of the run's first pixel
+        // Pixels whose input col lies in [0, W): lo <= j < hi.
+        const int64_t lo = std::clamp<int64_t>(ow_lo - ow, 0, len);
+        const int64_t hi = std::clamp<int64_t>(ow_hi - ow, lo, len);
         std::fill(dr, dr + lo, 0.0f);
         if (g.SW == 1)
           for (int64_t j = lo; j < hi; ++j) dr[j] = src[iw0 + j];
