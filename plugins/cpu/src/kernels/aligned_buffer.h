@@ -46,7 +46,7 @@ class AlignedBuffer {
 
 // Per-thread scratch, one buffer per slot so nested users do not clash. The calling thread of a
 // kernel owns its slots for the duration of the call; pool workers may read them meanwhile.
-enum class ScratchSlot { kGemmA, kGemmTileB, kGemmSharedB, kConvPack, kCount };
+enum class ScratchSlot { kGemmA, kGemmTileB, kGemmSharedB, kConvPack, kConvInput, kCount };
 
 inline float* ThreadScratch(ScratchSlot slot, size_t floats) {
   thread_local AlignedBuffer buffers[static_cast<int>(ScratchSlot::kCount)];
