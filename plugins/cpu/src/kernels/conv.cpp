@@ -145,12 +145,14 @@ PhasedLayout PhasedLayoutFor(const Geometry2D& g) {
 [[gnu::always_inline]] inline void FillPhasedBody(const float* x, const Geometry2D& g,
                                                   const PhasedLayout& l, int64_t c0, int64_t c1,
                                                   float* dst) {
+  // Only the phases some tap reads (a 1x1 kernel of stride 2 reads one of four).
+  const int64_t row_phases = std::min(g.SH, g.KH), col_phases = std::min(g.SW, g.KW);
   for (int64_t c = c0; c < c1; ++c) {
     const float* xc = x + c * g.H * g.W;
-    for (int64_t rp = 0; rp < g.SH; ++rp)
+    for (int64_t rp = 0; rp < row_phases; ++rp)
       for (int64_t i = 0; i < l.rows; ++i) {
         const int64_t ih = i * g.SH + rp - g.PH;
-        for (int64_t cp = 0; cp < g.SW; ++cp) {
+        for (int64_t cp = 0; cp < col_phases; ++cp) {
           float* d = dst + c * l.channel + (rp * g.SW + cp) * l.plane + i * l.cols;
           if (ih < 0 || ih >= g.H) {
             std::fill(d, d + l.cols, 0.0f);
