@@ -121,13 +121,15 @@ void NodeTest::Finalize() {
     if (o == 0 && out_dims_) v.view_dims = *out_dims_;
   }
   value_structs_.clear();
-  for (ValueStore& v : values_) {
+  // By index: values_ is a deque, whose elements' addresses cannot be subtracted (they did, and
+  // an output could pass for a rank-0 graph input).
+  for (size_t i = 0; i < values_.size(); ++i) {
+    ValueStore& v = values_[i];
     hetrun_value hv = v.value;
     hv.name = v.name.c_str();
     hv.dtype = v.tensor.dtype;
-    const bool is_output = &v - &values_[0] >= static_cast<ptrdiff_t>(num_inputs_values);
-    const bool known_output =
-        is_output && out_dims_ && &v - &values_[0] == static_cast<ptrdiff_t>(num_inputs_values);
+    const bool is_output = i >= num_inputs_values;
+    const bool known_output = out_dims_ && i == num_inputs_values;
     hv.rank = is_output && !known_output ? -1 : static_cast<int32_t>(v.view_dims.size());
     hv.dims = v.view_dims.data();
     if (hv.flags & HETRUN_VALUE_CONSTANT) {
