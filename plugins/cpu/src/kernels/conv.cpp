@@ -15,6 +15,7 @@
 #include "kernels/common.h"
 #include "kernels/depthwise_conv.h"
 #include "kernels/gemm.h"
+#include "kernels/phase_split.h"
 #include "kernels/registry.h"
 #include "kernels/spatial.h"
 #include "kernels/winograd.h"
@@ -22,10 +23,9 @@
 namespace hetrun::cpu {
 namespace {
 
-// 2-D view of the geometry (1-D convolutions have H = KH = OH = 1).
-struct Geometry2D {
-  int64_t H, W, OH, OW, KH, KW, SH, SW, DH, DW, PH, PW;
-};
+// 2-D view of the geometry (1-D convolutions have H = KH = OH = 1); the depthwise loops and the
+// phase split take the same struct.
+using Geometry2D = DepthwiseGeometry;
 
 Geometry2D To2D(const WindowGeometry& g) {
   if (g.in.size() == 1)
@@ -121,63 +121,14 @@ void PackIm2colPanels(const float* x, const Geometry2D& g, int64_t k0, int64_t k
   PackIm2colPanelsBaseline(x, g, k0, kc, p0, p1, nr, dst);
 }
 
-// A strided, undilated convolution's input split by stride phase, as depthwise_conv.cpp does:
-// phase (r % SH, q % SW) of channel c's zero-padded input holds padded row r and column q at
-// (r / SH, q / SW). Tap (kh, kw) of output (oh, ow) is then phase (kh % SH, kw % SW) at
-// (oh + kh / SH, ow + kw / SW), so every im2col run is a plain copy with no bounds tests, instead
-// of a strided gather with edge arithmetic (the ResNet stem's im2col took a fifth of its time).
-struct PhasedLayout {
-  int64_t rows, cols;  // of one phase plane
-  int64_t plane;       // rows * cols
-  int64_t channel;     // SH * SW planes
-};
-
-PhasedLayout PhasedLayoutFor(const Geometry2D& g) {
-  PhasedLayout l{};
-  l.rows = g.OH + (g.KH - 1) / g.SH;
-  l.cols = g.OW + (g.KW - 1) / g.SW;
-  l.plane = l.rows * l.cols;
-  l.channel = l.plane * g.SH * g.SW;
-  return l;
-}
-
-// Channels [c0, c1) of x (C x H x W) into dst laid out as `l`.
-[[gnu::always_inline]] inline void FillPhasedBody(const float* x, const Geometry2D& g,
-                                                  const PhasedLayout& l, int64_t c0, int64_t c1,
-                                                  float* dst) {
-  // Only the phases some tap reads (a 1x1 kernel of stride 2 reads one of four).
-  const int64_t row_phases = std::min(g.SH, g.KH), col_phases = std::min(g.SW, g.KW);
-  for (int64_t c = c0; c < c1; ++c) {
-    const float* xc = x + c * g.H * g.W;
-    for (int64_t rp = 0; rp < row_phases; ++rp)
-      for (int64_t i = 0; i < l.rows; ++i) {
-        const int64_t ih = i * g.SH + rp - g.PH;
-        for (int64_t cp = 0; cp < col_phases; ++cp) {
-          float* d = dst + c * l.channel + (rp * g.SW + cp) * l.plane + i * l.cols;
-          if (ih < 0 || ih >= g.H) {
-            std::fill(d, d + l.cols, 0.0f);
-            continue;
-          }
-          // Column j holds input column j * SW + cp - PW: in range for lo <= j < hi.
-          const int64_t first = cp - g.PW;
-          const int64_t lo = std::min(l.cols, first >= 0 ? 0 : (-first + g.SW - 1) / g.SW);
-          const int64_t hi =
-              std::clamp(g.W - first <= 0 ? 0 : (g.W - first + g.SW - 1) / g.SW, lo, l.cols);
-          const float* src = xc + ih * g.W + first;
-          std::fill(d, d + lo, 0.0f);
-          if (g.SW == 2)
-            for (int64_t j = lo; j < hi; ++j) d[j] = src[2 * j];
-          else
-            for (int64_t j = lo; j < hi; ++j) d[j] = src[j * g.SW];
-          std::fill(d + hi, d + l.cols, 0.0f);
-        }
-      }
-  }
-}
+// A strided, undilated convolution reads its input split by stride phase (phase_split.h): tap
+// (kh, kw) of output (oh, ow) is block (kh % SH, kw % SW) at (oh + kh / SH, ow + kw / SW), so every
+// im2col run is a plain copy with no bounds tests, instead of a strided gather with edge
+// arithmetic (the ResNet stem's im2col took a fifth of its time).
 
 // PackIm2colPanels' panels from the phased input.
 [[gnu::always_inline]] inline void PackPhasedPanelsBody(const float* phased, const Geometry2D& g,
-                                                        const PhasedLayout& l, int64_t k0,
+                                                        const PhaseSplitLayout& l, int64_t k0,
                                                         int64_t kc, int64_t p0, int64_t p1, int nr,
                                                         float* dst) {
   const int64_t N = g.OH * g.OW, taps = g.KH * g.KW;
@@ -185,14 +136,14 @@ PhasedLayout PhasedLayoutFor(const Geometry2D& g) {
   const int64_t oh0 = col0 / g.OW, ow0 = col0 % g.OW;
   int64_t c = k0 / taps, kh = (k0 % taps) / g.KW, kw = k0 % g.KW;
   for (int64_t k = 0; k < kc; ++k) {
-    const float* base = phased + c * l.channel + ((kh % g.SH) * g.SW + kw % g.SW) * l.plane +
-                        (kh / g.SH) * l.cols + kw / g.SW;
+    const float* base = phased + c * l.floats + ((kh % g.SH) * g.SW + kw % g.SW) * l.block +
+                        (kh / g.SH) * l.width + kw / g.SW;
     float* row_k = dst + k * nr;  // row k of panel p0; panel p's is row_k + (p - p0) * kc * nr
     int64_t oh = oh0, ow = ow0, p = p0, pj = 0;
     for (int64_t col = col0; col < col1;) {
       const int64_t len = std::min({col1 - col, g.OW - ow, nr - pj});
       float* dr = row_k + (p - p0) * kc * nr + pj;
-      const float* src = base + oh * l.cols + ow;
+      const float* src = base + oh * l.width + ow;
       for (int64_t j = 0; j < len; ++j) dr[j] = src[j];
       col += len;
       if ((ow += len) == g.OW) {
@@ -215,22 +166,13 @@ PhasedLayout PhasedLayoutFor(const Geometry2D& g) {
   }
 }
 
-void FillPhasedBaseline(const float* x, const Geometry2D& g, const PhasedLayout& l, int64_t c0,
-                        int64_t c1, float* dst) {
-  FillPhasedBody(x, g, l, c0, c1, dst);
-}
-void PackPhasedPanelsBaseline(const float* phased, const Geometry2D& g, const PhasedLayout& l,
+void PackPhasedPanelsBaseline(const float* phased, const Geometry2D& g, const PhaseSplitLayout& l,
                               int64_t k0, int64_t kc, int64_t p0, int64_t p1, int nr, float* dst) {
   PackPhasedPanelsBody(phased, g, l, k0, kc, p0, p1, nr, dst);
 }
 #if HETRUN_CPU_AVX2_CLONES
-HETRUN_TARGET_AVX512 void FillPhasedAvx512(const float* x, const Geometry2D& g,
-                                           const PhasedLayout& l, int64_t c0, int64_t c1,
-                                           float* dst) {
-  FillPhasedBody(x, g, l, c0, c1, dst);
-}
 HETRUN_TARGET_AVX512 void PackPhasedPanelsAvx512(const float* phased, const Geometry2D& g,
-                                                 const PhasedLayout& l, int64_t k0, int64_t kc,
+                                                 const PhaseSplitLayout& l, int64_t k0, int64_t kc,
                                                  int64_t p0, int64_t p1, int nr, float* dst) {
   PackPhasedPanelsBody(phased, g, l, k0, kc, p0, p1, nr, dst);
 }
@@ -239,12 +181,12 @@ HETRUN_TARGET_AVX512 void PackPhasedPanelsAvx512(const float* phased, const Geom
 // The im2col matrix's source: the input itself, or (strided, undilated) its phased copy.
 struct Im2colSource {
   const float* x;       // C x H x W
-  const float* phased;  // null, or x laid out as `layout`
-  PhasedLayout layout;
+  const float* phased;  // null, or each channel of x laid out as `layout`
+  PhaseSplitLayout layout;
 
   // Channel offset `c` (a group's first channel).
   Im2colSource Channels(int64_t c, const Geometry2D& g) const {
-    return {x + c * g.H * g.W, phased ? phased + c * layout.channel : nullptr, layout};
+    return {x + c * g.H * g.W, phased ? phased + c * layout.floats : nullptr, layout};
   }
   void Pack(const Geometry2D& g, int64_t k0, int64_t kc, int64_t p0, int64_t p1, int nr,
             float* dst) const {
@@ -260,13 +202,10 @@ struct Im2colSource {
 // undilated, else x itself.
 Im2colSource MakeIm2colSource(const float* x, int64_t C, const Geometry2D& g, ThreadPool& pool) {
   if ((g.SH == 1 && g.SW == 1) || g.DH != 1 || g.DW != 1) return {x, nullptr, {}};
-  const PhasedLayout l = PhasedLayoutFor(g);
-  float* dst = ThreadScratch(ScratchSlot::kConvInput, static_cast<size_t>(C * l.channel));
-  pool.ParallelFor(C, WorkCost{0.5 * static_cast<double>(l.channel)}, [&](int64_t c0, int64_t c1) {
-#if HETRUN_CPU_AVX2_CLONES
-    if (UseAvx512Loops()) return FillPhasedAvx512(x, g, l, c0, c1, dst);
-#endif
-    FillPhasedBaseline(x, g, l, c0, c1, dst);
+  const PhaseSplitLayout l = PhaseSplitLayoutFor(g);
+  float* dst = ThreadScratch(ScratchSlot::kConvInput, static_cast<size_t>(C * l.floats));
+  pool.ParallelFor(C, WorkCost{0.5 * static_cast<double>(l.floats)}, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) FillPhaseSplit(x + c * g.H * g.W, g, l, dst + c * l.floats);
   });
   return {x, dst, l};
 }
@@ -332,9 +271,7 @@ class ConvKernel final : public Kernel, public EpilogueFusable {
     const int64_t Cg = s.C / group_, Mg = s.M / group_;
     if (NumElements(out[0]->dims) == 0) return;
     if (Cg == 1 && group_ > 1) {
-      const DepthwiseGeometry dg{g.H,  g.W,  g.OH, g.OW, g.KH, g.KW,
-                                 g.SH, g.SW, g.DH, g.DW, g.PH, g.PW};
-      DepthwiseConv(x, w, bias, activation_, y, s.batch, s.C, Mg, dg, pool);
+      DepthwiseConv(x, w, bias, activation_, y, s.batch, s.C, Mg, g, pool);
       return;
     }
     const int64_t K = Cg * g.KH * g.KW, P = g.OH * g.OW;

@@ -1,5 +1,5 @@
 // Depthwise convolution. Each channel's input plane is first copied into a zero-padded scratch
-// plane split by stride phase (PaddedLayout below), so every tap reads one contiguous, in-bounds
+// plane split by stride phase (phase_split.h), so every tap reads one contiguous, in-bounds
 // run: the loops over outputs have no edge tests and vectorise. Wide planes go one output row at
 // a time, skipping the kernel rows that fall wholly in the padding (most of a 5x5 kernel's work
 // on a plane 2 or 3 rows high); narrow ones as one run over the whole plane, so that even a few
@@ -21,75 +21,10 @@
 
 #include "kernels/aligned_buffer.h"
 #include "kernels/avx2_clone.h"
+#include "kernels/phase_split.h"
 
 namespace hetrun::cpu {
 namespace {
-
-// One channel's padded input is stored split by stride phase in both dimensions: block
-// (row % SH, col % SW) holds the padded rows r and columns c of that phase at (r / SH, c / SW),
-// with `width` floats per block row. An output (oh, ow) reads, for every tap, the element at
-// tap offset + oh * width + ow, so all outputs of the plane are one contiguous run of width-wide
-// rows (the last width - OW columns of each are spare and dropped).
-struct PaddedLayout {
-  int64_t width;       // floats per block row: OW plus the widest tap's column shift
-  int64_t block_rows;  // rows per block: OH plus the tallest tap's row shift
-  int64_t block;       // floats per block
-  int64_t floats;      // the whole padded plane: SH * SW blocks
-};
-
-PaddedLayout LayoutFor(const DepthwiseGeometry& g) {
-  PaddedLayout l{};
-  l.width = g.OW + (g.KW - 1) * g.DW / g.SW;
-  l.block_rows = g.OH + (g.KH - 1) * g.DH / g.SH;
-  l.block = l.width * l.block_rows;
-  l.floats = l.block * g.SH * g.SW;
-  return l;
-}
-
-// Copies input plane xc into dst laid out as `l`, zeros where the window hangs off the edges.
-[[gnu::always_inline]] inline void FillPaddedBody(const float* xc, const DepthwiseGeometry& g,
-                                                  const PaddedLayout& l, float* dst) {
-  for (int64_t rp = 0; rp < g.SH; ++rp)
-    for (int64_t i = 0; i < l.block_rows; ++i) {
-      const int64_t ih = i * g.SH + rp - g.PH;
-      const bool row_in = ih >= 0 && ih < g.H;
-      const float* src = xc + ih * g.W;
-      for (int64_t cp = 0; cp < g.SW; ++cp) {
-        float* d = dst + (rp * g.SW + cp) * l.block + i * l.width;
-        if (!row_in) {
-          std::fill(d, d + l.width, 0.0f);
-          continue;
-        }
-        // Block column j holds input column j * SW + cp - PW: in range for lo <= j < hi.
-        const int64_t first = cp - g.PW;
-        const int64_t lo = std::min(l.width, first >= 0 ? 0 : (-first + g.SW - 1) / g.SW);
-        const int64_t hi =
-            std::clamp(g.W - first <= 0 ? 0 : (g.W - first + g.SW - 1) / g.SW, lo, l.width);
-        std::fill(d, d + lo, 0.0f);
-        if (g.SW == 1)
-          std::memcpy(d + lo, src + lo + first, static_cast<size_t>(hi - lo) * sizeof(float));
-        else
-          for (int64_t j = lo; j < hi; ++j) d[j] = src[j * g.SW + first];
-        std::fill(d + hi, d + l.width, 0.0f);
-      }
-    }
-}
-
-#if HETRUN_CPU_AVX2_CLONES
-HETRUN_TARGET_AVX512 void FillPaddedAvx512(const float* xc, const DepthwiseGeometry& g,
-                                           const PaddedLayout& l, float* dst) {
-  FillPaddedBody(xc, g, l, dst);
-}
-#endif
-
-// Compiled for baseline and AVX-512 (copies only: the same result), picked at run time: the
-// stride-2 gather was scalar at baseline width.
-void FillPadded(const float* xc, const DepthwiseGeometry& g, const PaddedLayout& l, float* dst) {
-#if HETRUN_CPU_AVX2_CLONES
-  if (UseAvx512Loops()) return FillPaddedAvx512(xc, g, l, dst);
-#endif
-  FillPaddedBody(xc, g, l, dst);
-}
 
 // One run of n outputs: y[i] = bias + sum over kernel rows [kh0, kh1) and all kernel columns of
 // w[kh, kw] * (the tap's input run)[i]. Kernel rows outside [kh0, kh1) read only padding.
@@ -267,7 +202,7 @@ void DepthwiseConv(const float* x, const float* w, const float* bias, const Acti
   if (batch <= 0 || channels <= 0 || multiplier <= 0 || g.OH <= 0 || g.OW <= 0) return;
   const int64_t M = channels * multiplier;
   const int64_t taps = g.KH * g.KW, out_plane = g.OH * g.OW;
-  const PaddedLayout l = LayoutFor(g);
+  const PhaseSplitLayout l = PhaseSplitLayoutFor(g);
   const TapsShape shape = ShapeOf(g);
   // Each tap's offset into the padded plane: its block, then its row and column shift there; and
   // each (kernel row, column phase)'s, for the fixed shapes.
@@ -301,7 +236,7 @@ void DepthwiseConv(const float* x, const float* w, const float* bias, const Acti
     for (int64_t bm = b0; bm < b1; ++bm) {
       const int64_t n = bm / M, m = bm % M, plane = n * channels + m / multiplier;
       if (plane != filled) {
-        FillPadded(x + plane * g.H * g.W, g, l, padded);
+        FillPhaseSplit(x + plane * g.H * g.W, g, l, padded);
         filled = plane;
       }
       float* ym = y + bm * out_plane;
