@@ -63,8 +63,9 @@ std::string Ms(double us) {
 }
 
 // "0.120 ms measured" or "0.120 ms estimated": `hetrun plan` says which costs were measured.
-std::string CostText(double us, CostSource source) {
-  return Ms(us) + (source == CostSource::kMeasured ? " measured" : " estimated");
+std::string CostText(double us, CostSource source, const std::string& tuning = "") {
+  return Ms(us) + (source == CostSource::kMeasured ? " measured" : " estimated") +
+         (tuning.empty() ? "" : " (tuned " + tuning + ")");
 }
 
 const char* CostSourceKey(CostSource source) {
@@ -84,6 +85,7 @@ struct NodeExplanation {
     double cost_us;
     CostSource source;
     std::string reason;
+    std::string tuning;
   };
   std::vector<Alternative> alternatives;
 };
@@ -101,7 +103,7 @@ NodeExplanation Explain(const Plan& plan, size_t node) {
     if (static_cast<int>(d) != chosen)
       e.alternatives.push_back({plan.devices[d], a && a->supported, a ? a->cost_us : 0,
                                 a ? a->source : CostSource::kModel,
-                                a ? a->reason : "no answer recorded"});
+                                a ? a->reason : "no answer recorded", a ? a->tuning : ""});
     if (a && a->supported && (cheapest < 0 || a->cost_us < answer(cheapest)->cost_us))
       cheapest = static_cast<int>(d);
   }
@@ -142,12 +144,14 @@ std::string PlanExplanation(const core::Graph& graph, const Plan& plan) {
     const size_t chosen = static_cast<size_t>(plan.node_device[n]);
     std::string cost;  // the chosen device's cost, and whether it was measured
     if (chosen < plan.answers.size() && n < plan.answers[chosen].size())
-      cost = ", " + CostText(plan.answers[chosen][n].cost_us, plan.answers[chosen][n].source);
+      cost = ", " + CostText(plan.answers[chosen][n].cost_us, plan.answers[chosen][n].source,
+                             plan.answers[chosen][n].tuning);
     out << graph.nodes[n].name << " (" << graph.nodes[n].op_type << ") -> " << plan.devices[chosen]
         << ", part " << part_of[n] << cost << ": " << e.why << "\n";
     for (const auto& alt : e.alternatives)
       out << "    " << alt.device << ": "
-          << (alt.supported ? CostText(alt.cost_us, alt.source) : "declined: " + alt.reason)
+          << (alt.supported ? CostText(alt.cost_us, alt.source, alt.tuning)
+                            : "declined: " + alt.reason)
           << "\n";
   }
   return out.str();
@@ -169,14 +173,16 @@ namespace {
 // "node costs: 170 measured, 10 estimated" over the chosen devices' answers ("" without answers).
 std::string CostSummary(const Plan& plan) {
   if (plan.answers.size() != plan.devices.size()) return "";
-  size_t measured = 0, estimated = 0;
+  size_t measured = 0, estimated = 0, tuned = 0;
   for (size_t n = 0; n < plan.node_device.size(); ++n) {
     const auto& answers = plan.answers[static_cast<size_t>(plan.node_device[n])];
     if (n >= answers.size()) continue;
     (answers[n].source == CostSource::kMeasured ? measured : estimated) += 1;
+    tuned += answers[n].tuning.empty() ? 0 : 1;
   }
   return "node costs: " + std::to_string(measured) + " measured (hetrun tune), " +
-         std::to_string(estimated) + " estimated\n";
+         std::to_string(estimated) + " estimated; " + std::to_string(tuned) +
+         " node(s) compiled with tuned values\n";
 }
 
 }  // namespace
@@ -288,6 +294,8 @@ std::string PlanJson(const core::Graph& graph, const Plan& plan, bool explain) {
       if (chosen < plan.answers.size() && n < plan.answers[chosen].size()) {
         node["estimated_ms"] = plan.answers[chosen][n].cost_us / 1e3;
         node["cost_source"] = CostSourceKey(plan.answers[chosen][n].source);
+        if (!plan.answers[chosen][n].tuning.empty())
+          node["tuning"] = plan.answers[chosen][n].tuning;
       }
       nodes.push_back(node);
     }

@@ -1,6 +1,9 @@
 #include "hetrun/runtime/device.h"
 
+#include <algorithm>
 #include <charconv>
+#include <cstddef>
+#include <cstring>
 
 #include "hetrun/plugin_api/host_services.h"
 
@@ -94,6 +97,110 @@ Device::~Device() {
 Status Device::Check(hetrun_status_t status, const std::string& what) const {
   if (status == nullptr) return Status::Ok();  // the common case: no message to build
   return plugin_api::TakeStatus(status, "device '" + display_name_ + "': " + what);
+}
+
+std::string FormatNodeTuning(const NodeTuning& tuning) {
+  std::string text;
+  for (const auto& [name, value] : tuning)
+    text += (text.empty() ? "" : ",") + name + "=" + std::to_string(value);
+  return text;
+}
+
+std::optional<NodeTuning> ParseNodeTuning(const std::string& text) {
+  NodeTuning tuning;
+  if (!text.empty() && text.back() == ',') return std::nullopt;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    const std::string item = text.substr(start, comma - start);
+    const size_t eq = item.find('=');
+    if (eq == 0 || eq == std::string::npos) return std::nullopt;
+    const std::string name = item.substr(0, eq);
+    if (name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos)
+      return std::nullopt;
+    int64_t value = 0;
+    const char* first = item.data() + eq + 1;
+    const char* last = item.data() + item.size();
+    auto [ptr, ec] = std::from_chars(first, last, value);
+    if (ec != std::errc() || ptr != last || first == last) return std::nullopt;
+    tuning.emplace_back(name, value);
+    start = comma + 1;
+  }
+  return tuning;
+}
+
+bool Device::SupportsTuning() const {
+  const hetrun_plugin_v1& t = api();
+  return plugin_.HasSlot(offsetof(hetrun_plugin_v1, compile_tuned) + sizeof(void*)) &&
+         t.list_tunables != nullptr && t.compile_tuned != nullptr;
+}
+
+Result<std::vector<TunableParameter>> Device::ListTunables(const hetrun_graph_view& graph,
+                                                           uint32_t node) const {
+  std::vector<TunableParameter> result;
+  if (!SupportsTuning()) return result;
+  std::vector<hetrun_tunable> entries(4);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    for (hetrun_tunable& e : entries) {
+      e = hetrun_tunable{};
+      e.struct_size = sizeof(hetrun_tunable);
+    }
+    uint32_t count = 0;
+    HETRUN_RETURN_IF_ERROR(Check(api().list_tunables(handle_, &graph, node, entries.data(),
+                                                     static_cast<uint32_t>(entries.size()), &count),
+                                 "list_tunables"));
+    if (count > entries.size()) {
+      if (count > 256)
+        return InternalError("device '" + display_name_ + "': list_tunables says a node has " +
+                             std::to_string(count) + " tunables");
+      entries.resize(count);
+      continue;
+    }
+    for (uint32_t i = 0; i < count; ++i) {
+      const hetrun_tunable& e = entries[i];
+      TunableParameter p;
+      p.name.assign(e.name, strnlen(e.name, sizeof e.name));
+      p.description.assign(e.description, strnlen(e.description, sizeof e.description));
+      const uint32_t n = std::min<uint32_t>(e.num_values, HETRUN_MAX_TUNABLE_VALUES);
+      p.values.assign(e.values, e.values + n);
+      p.default_value = e.default_value;
+      if (p.name.empty() || p.values.empty())
+        return InternalError("device '" + display_name_ + "': list_tunables gave an empty tunable");
+      result.push_back(std::move(p));
+    }
+    return result;
+  }
+  return InternalError("device '" + display_name_ +
+                       "': list_tunables changed its count between calls");
+}
+
+Status Device::Compile(const hetrun_graph_view& part, const std::vector<NodeTuning>& tuning,
+                       hetrun_executable_t* out, const std::string& what) const {
+  std::vector<hetrun_tuning_value> values;
+  for (size_t n = 0; n < tuning.size(); ++n)
+    for (const auto& [name, value] : tuning[n])
+      values.push_back({static_cast<uint32_t>(n), 0, name.c_str(), value});
+  if (values.empty() || !SupportsTuning())
+    return Check(api().compile(handle_, &part, out), "compile " + what);
+  return Check(
+      api().compile_tuned(handle_, &part, values.data(), static_cast<uint32_t>(values.size()), out),
+      "compile " + what);
+}
+
+std::optional<double> Device::ElapsedUs(hetrun_event_t event) const {
+  const hetrun_plugin_v1& t = api();
+  if (!plugin_.HasSlot(offsetof(hetrun_plugin_v1, event_elapsed_us) + sizeof(void*)) ||
+      t.event_elapsed_us == nullptr)
+    return std::nullopt;
+  double us = 0;
+  hetrun_status_t status = t.event_elapsed_us(handle_, event, &us);
+  if (status != nullptr) {
+    (void)Check(status, "event_elapsed_us");  // frees the status
+    return std::nullopt;
+  }
+  if (!(us >= 0) || us > 1e12) return std::nullopt;
+  return us;
 }
 
 DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& o) noexcept {

@@ -75,6 +75,23 @@ double Session::Scheduler::NowUs() const {
       .count();
 }
 
+std::vector<NodeTuning> Session::Scheduler::TunedValues(const Part& part) const {
+  std::vector<NodeTuning> tuning;
+  const partitioner::Plan& plan = session_.plan_;
+  if (static_cast<size_t>(part.device) >= plan.answers.size()) return tuning;
+  const std::vector<partitioner::NodeAnswer>& answers = plan.answers[part.device];
+  for (size_t i = 0; i < part.nodes.size(); ++i) {
+    const core::NodeId n = part.nodes[i];
+    if (static_cast<size_t>(n) >= answers.size() || answers[n].tuning.empty()) continue;
+    // Written by ApplyMeasuredCosts from a checked tuning file, so it parses.
+    if (std::optional<NodeTuning> values = ParseNodeTuning(answers[n].tuning)) {
+      tuning.resize(i + 1);
+      tuning[i] = std::move(*values);
+    }
+  }
+  return tuning;
+}
+
 Status Session::Scheduler::Compile() {
   const core::Graph& graph = session_.graph_;
   const partitioner::Plan& plan = session_.plan_;
@@ -100,9 +117,7 @@ Status Session::Scheduler::Compile() {
       if (part.device != device_index) continue;
       views[p] = core::GraphView::BuildPart(graph, part.nodes);
       hetrun_executable_t executable = nullptr;
-      results[p] =
-          device.Check(device.api().compile(device.handle(), views[p]->view(), &executable),
-                       "compile " + part.label);
+      results[p] = device.Compile(*views[p]->view(), TunedValues(part), &executable, part.label);
       part.executable = executable;
       if (!results[p].ok()) return;
     }

@@ -44,6 +44,8 @@ class Session::Scheduler {
   Status CheckFinite(const Device& device, const Part& part, const std::vector<BufferRef>& inputs,
                      const std::vector<BufferRef>& outputs) const;
   Result<hetrun_executable_t> FallbackExecutable(const Part& part) const;
+  // Per node of the part, the values `hetrun tune` chose on its device (plan answers' `tuning`).
+  std::vector<NodeTuning> TunedValues(const Part& part) const;
   void Record(Execution& run, TraceSpan span) const;
   double NowUs() const;
 

@@ -72,6 +72,44 @@ TEST(CliTune, MeasuresThenPlanUsesTheMeasurementsAndASecondRunChangesNothing) {
   EXPECT_NE(estimated.out.find(" ms estimated"), std::string::npos) << estimated.out;
 }
 
+// testdev's `delay` tunable (HETRUN_TESTDEV_TUNABLE_DELAY_US): its default sleeps per execution,
+// its other value does not, so the search has a clear winner, which the tuning file keeps, the
+// plan shows, and a session's compile receives.
+TEST(CliTune, SearchesTunableParametersAndSessionsCompileWithTheWinners) {
+  const fs::path cache = FreshDir("search");
+  const fs::path json = cache.string() + ".json";
+  const std::string env = "HETRUN_TESTDEV_TUNABLE_DELAY_US=20000 HETRUN_TESTDEV_OPS='*'";
+  const std::string devices = " --devices testdev --plugin-path " +
+                              std::string(HETRUN_TEST_PLUGIN_DIR) + " --cache-dir " +
+                              cache.string() + kShape;
+  const Command tune =
+      RunHetrun("tune --repetitions 2 --json " + json.string() + devices + kModel, env, "tune");
+  ASSERT_EQ(tune.exit_code, 0) << tune.err;
+  const nlohmann::json report = nlohmann::json::parse(Slurp(json));
+  const nlohmann::json& testdev = report["devices"][0];
+  EXPECT_GT(testdev["searched"].get<int>(), 0) << report.dump(2);
+  EXPECT_EQ(testdev["tuned"], testdev["searched"]) << report.dump(2);
+  EXPECT_GT(testdev["searched_default_ms"].get<double>(),
+            testdev["searched_tuned_ms"].get<double>());
+  EXPECT_NE(tune.out.find("parameters searched for"), std::string::npos) << tune.out;
+  EXPECT_NE(TuningFiles(cache).find("\tdelay=0\t"), std::string::npos) << TuningFiles(cache);
+
+  const fs::path plan_json = cache.string() + ".plan.json";
+  const Command plan =
+      RunHetrun("plan --explain --plan-json " + plan_json.string() + devices + kModel, env, "tune");
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_NE(plan.out.find("12 node(s) compiled with tuned values"), std::string::npos) << plan.out;
+  EXPECT_NE(plan.out.find("(tuned delay=0)"), std::string::npos) << plan.out;
+  for (const nlohmann::json& node : nlohmann::json::parse(Slurp(plan_json))["nodes"])
+    EXPECT_EQ(node.value("tuning", ""), "delay=0") << node.dump();
+
+  const Command run = RunHetrun("-n 1 --warmup 0 -v" + devices + kModel, env, "tune");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find("testdev: compile_tuned: 12 of 12 node(s) with delay=0"),
+            std::string::npos)
+      << run.err;
+}
+
 TEST(CliTune, CtrlCKeepsWhatWasMeasured) {
   const fs::path cache = FreshDir("interrupt");
   // Many slow repetitions, so the run is still measuring when SIGINT comes; the signal is sent

@@ -103,6 +103,16 @@ class TestDevice final : public fw::Device, public std::enable_shared_from_this<
     }
     return std::make_shared<ReluExecutable>(shared_from_this());
   }
+  // One tunable for Relu, so the framework's checks of tuning calls can be driven.
+  std::vector<fw::Tunable> Tunables(const hetrun_graph_view& graph, uint32_t node) override {
+    if (std::strcmp(graph.nodes[node].op_type, "Relu") != 0) return {};
+    return {{"unroll", "elements per loop step", {1, 2, 4}, 1}};
+  }
+  std::shared_ptr<fw::Executable> CompileTuned(
+      const hetrun_graph_view& part, const std::vector<fw::TuningChoice>& choices) override {
+    last_choices = choices;
+    return Compile(part);
+  }
   std::shared_ptr<fw::Buffer> Allocate(uint64_t bytes) override {
     if (bytes > (uint64_t{1} << 30))
       throw fw::Error(HETRUN_STATUS_OUT_OF_MEMORY, "sdktest: too big");
@@ -118,7 +128,9 @@ class TestDevice final : public fw::Device, public std::enable_shared_from_this<
   void Close() override { queue.Close(); }
 
   fw::WorkQueue queue;
+  std::vector<fw::TuningChoice> last_choices;  // what CompileTuned last received
 };
+std::shared_ptr<TestDevice> g_last_opened;
 
 std::shared_ptr<fw::Event> ReluExecutable::Execute(const fw::TensorArgs& inputs,
                                                    fw::MutableTensorArgs& outputs,
@@ -155,7 +167,8 @@ class TestPlugin final : public fw::Plugin {
     info.peak_gflops = 1.0;
   }
   std::shared_ptr<fw::Device> Open(uint32_t, const hetrun_device_options*) override {
-    return std::make_shared<TestDevice>();
+    g_last_opened = std::make_shared<TestDevice>();
+    return g_last_opened;
   }
 };
 
@@ -619,6 +632,84 @@ TEST(FrameworkGraph, ReadsAreChecked) {
     EXPECT_EQ(e.code(), HETRUN_STATUS_INVALID_ARGUMENT);
     EXPECT_STREQ(e.what(), "value index 9 is outside the graph's 2 values");
   }
+}
+
+//===-- Tuning (ABI minor 2) ------------------------------------------------------------------===//
+
+TEST_F(FrameworkTest, ListTunablesFollowsTheCapacityProtocol) {
+  OneNodeGraph g("Relu");
+  uint32_t count = 99;
+  ASSERT_EQ(Take(p->list_tunables(dev, &g.view, 0, nullptr, 0, &count)).code, HETRUN_STATUS_OK);
+  EXPECT_EQ(count, 1u);
+  hetrun_tunable t{};
+  t.struct_size = sizeof t;
+  ASSERT_EQ(Take(p->list_tunables(dev, &g.view, 0, &t, 1, &count)).code, HETRUN_STATUS_OK);
+  EXPECT_STREQ(t.name, "unroll");
+  EXPECT_STREQ(t.description, "elements per loop step");
+  ASSERT_EQ(t.num_values, 3u);
+  EXPECT_EQ(t.values[2], 4);
+  EXPECT_EQ(t.default_value, 1);
+  OneNodeGraph add("Add");
+  ASSERT_EQ(Take(p->list_tunables(dev, &add.view, 0, &t, 1, &count)).code, HETRUN_STATUS_OK);
+  EXPECT_EQ(count, 0u);
+  EXPECT_EQ(Take(p->list_tunables(dev, &g.view, 1, &t, 1, &count)).code,
+            HETRUN_STATUS_INVALID_ARGUMENT);
+  t.struct_size = 8;
+  EXPECT_EQ(Take(p->list_tunables(dev, &g.view, 0, &t, 1, &count)).code,
+            HETRUN_STATUS_INVALID_ARGUMENT);
+}
+
+TEST_F(FrameworkTest, CompileTunedChecksTheValuesBeforeThePluginSeesThem) {
+  OneNodeGraph g("Relu");
+  hetrun_executable_t exe = nullptr;
+  const hetrun_tuning_value good = {0, 0, "unroll", 4};
+  ASSERT_EQ(Take(p->compile_tuned(dev, &g.view, &good, 1, &exe)).code, HETRUN_STATUS_OK);
+  ASSERT_EQ(g_last_opened->last_choices.size(), 1u);
+  EXPECT_EQ(g_last_opened->last_choices[0].name, "unroll");
+  EXPECT_EQ(g_last_opened->last_choices[0].value, 4);
+  p->executable_release(exe);
+
+  struct Bad {
+    std::vector<hetrun_tuning_value> values;
+    const char* says;
+  };
+  const Bad bad[] = {
+      {{{0, 0, "tile", 4}}, "has no tunable 'tile'"},
+      {{{0, 0, "unroll", 3}}, "3 is not a candidate"},
+      {{{1, 0, "unroll", 2}}, "names node 1 of a part of 1"},
+      {{{0, 0, "unroll", 2}, {0, 0, "unroll", 4}}, "is named twice"},
+  };
+  for (const Bad& b : bad) {
+    exe = nullptr;
+    Outcome o = Take(p->compile_tuned(dev, &g.view, b.values.data(),
+                                      static_cast<uint32_t>(b.values.size()), &exe));
+    EXPECT_EQ(o.code, HETRUN_STATUS_INVALID_ARGUMENT) << b.says;
+    EXPECT_NE(o.message.find(b.says), std::string::npos) << o.message;
+    EXPECT_EQ(exe, nullptr);
+  }
+  // No values is compile(): CompileTuned is not called.
+  g_last_opened->last_choices.clear();
+  ASSERT_EQ(Take(p->compile_tuned(dev, &g.view, nullptr, 0, &exe)).code, HETRUN_STATUS_OK);
+  EXPECT_TRUE(g_last_opened->last_choices.empty());
+  p->executable_release(exe);
+}
+
+TEST_F(FrameworkTest, EventElapsedUsIsTheWorkTimeOnceSignalled) {
+  hetrun_executable_t exe = CompileRelu();
+  hetrun_tensor_arg in = Arg(Alloc({1, -2, 3, -4})), out = Arg(Alloc({0, 0, 0, 0}));
+  SetGate(false);
+  hetrun_event_t done = nullptr;
+  ASSERT_EQ(Take(p->execute(exe, &in, 1, &out, 1, nullptr, 0, &done)).code, HETRUN_STATUS_OK);
+  double us = -1;
+  EXPECT_EQ(Take(p->event_elapsed_us(dev, done, &us)).code, HETRUN_STATUS_INVALID_ARGUMENT);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  SetGate(true);
+  ASSERT_EQ(Take(p->event_wait(dev, done, UINT64_MAX)).code, HETRUN_STATUS_OK);
+  ASSERT_EQ(Take(p->event_elapsed_us(dev, done, &us)).code, HETRUN_STATUS_OK);
+  EXPECT_GE(us, 10000.0);  // the work waited at the gate for 20 ms inside its own run
+  EXPECT_EQ(Take(p->event_elapsed_us(dev, done, nullptr)).code, HETRUN_STATUS_INVALID_ARGUMENT);
+  p->event_release(dev, done);
+  p->executable_release(exe);
 }
 
 }  // namespace

@@ -241,6 +241,8 @@ Result<TuneArguments> ParseTuneArguments(const std::vector<std::string>& args) {
       HETRUN_ASSIGN_OR_RETURN(out.repetitions, ParseNumber<int>(opt, v, 1));
     } else if (opt == "--retune") {
       out.retune = true;
+    } else if (opt == "--no-search") {
+      out.search = false;
     } else if (opt == "--json") {
       HETRUN_ASSIGN_OR_RETURN(out.json, value());
     } else {

@@ -54,6 +54,7 @@ struct TuneArguments {
   RunArguments run;
   double budget_s = 0;  // 0: no limit
   bool retune = false;
+  bool search = true;  // --no-search: time the defaults only
   int repetitions = 5;
   std::string json;  // --json FILE: the report
 };

@@ -62,10 +62,12 @@ planning and scheduling (run and plan):
 
 tune options (plus the planning options above, --shape, --threads, --plugin-path):
       --cache-dir DIR      required: measurements go to DIR/tuning/, one file per device; every
-                           session given the same --cache-dir uses them instead of estimates
+                           session given the same --cache-dir uses them instead of estimates,
+                           and compiles each node with the parameter values found fastest
       --budget-s N         stop measuring after N seconds (what was measured is kept)
       --retune             measure again what is already measured
-      --repetitions N      timed executions per node; the median counts (default 5)
+      --no-search          time each node with the plugin's defaults only (no parameter search)
+      --repetitions N      timed executions per node and value set; the median counts (default 5)
       --json FILE          write the tuning report as JSON
   Ctrl-C stops after the current measurement and keeps the others (exit status 130).
 

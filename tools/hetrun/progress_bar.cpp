@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 namespace hetrun::cli {
@@ -38,7 +39,8 @@ void ProgressBar::Draw(int done, const std::string& detail) {
   bar.resize(kWidth, '.');
   // Time left from the average so far: steadier than the last iteration alone.
   const double elapsed_s = std::chrono::duration<double>(now - start_).count();
-  const double left_s = done > 0 ? elapsed_s / done * (total_ - done) : 0.0;
+  double left_s = done > 0 ? elapsed_s / done * (total_ - done) : 0.0;
+  if (limit_s_ > 0) left_s = std::min(left_s, std::max(limit_s_ - elapsed_s, 0.0));
   std::fprintf(stderr, "\r%s [%s] %d/%d  ~%.1f s left  %s\033[K", label_.c_str(), bar.c_str(), done,
                total_, left_s, detail.c_str());
   std::fflush(stderr);

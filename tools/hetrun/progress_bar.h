@@ -14,12 +14,15 @@ class ProgressBar {
   void Update(int done, double last_ms);
   // As above, with `detail` (what is being done now) in place of the last iteration's time.
   void Update(int done, const std::string& detail);
+  // Work that stops after `seconds` (a time budget): the time left shown never exceeds it.
+  void SetTimeLimit(double seconds) { limit_s_ = seconds; }
 
  private:
   void Draw(int done, const std::string& detail);
   std::string label_;
   int total_;
   bool enabled_;
+  double limit_s_ = 0;
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_draw_{};
 };

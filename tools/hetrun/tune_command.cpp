@@ -1,6 +1,7 @@
 // `hetrun tune`: measure every node's cost on every selected device (and each device's host link
-// and per-part overhead) into the tuning files under --cache-dir, which later sessions given the
-// same --cache-dir use in place of the plugins' estimates. Ctrl-C stops after the current
+// and per-part overhead), searching the plugins' tunable code-generator parameters, into the
+// tuning files under --cache-dir, which later sessions given the same --cache-dir use in place of
+// the plugins' estimates and defaults. Ctrl-C stops after the current
 // measurement and keeps everything measured so far.
 #include <atomic>
 #include <csignal>
@@ -45,6 +46,11 @@ std::string ReportJson(const runtime::TuneReport& report) {
                        {"measured", d.measured},
                        {"already_measured", d.already_measured},
                        {"not_measured", d.not_measured},
+                       {"searched", d.searched},
+                       {"tuned", d.tuned},
+                       {"configurations", d.configurations},
+                       {"searched_default_ms", d.searched_default_us / 1e3},
+                       {"searched_tuned_ms", d.searched_tuned_us / 1e3},
                        {"part_overhead_us", d.part_overhead_us},
                        {"link_gbps", d.link_gbps},
                        {"link_latency_us", d.link_latency_us},
@@ -62,6 +68,13 @@ void PrintReport(const runtime::TuneReport& report, bool verbose) {
         "%-10s %zu node(s) supported: %zu measured now, %zu already measured, %zu not "
         "measured\n",
         d.device.c_str(), d.supported, d.measured, d.already_measured, d.not_measured);
+    if (d.searched > 0)
+      std::printf(
+          "%-10s parameters searched for %zu node(s) (%d configurations timed): %zu tuned, "
+          "%.3f ms -> %.3f ms over them (%.2fx)\n",
+          "", d.searched, d.configurations, d.tuned, d.searched_default_us / 1e3,
+          d.searched_tuned_us / 1e3,
+          d.searched_tuned_us > 0 ? d.searched_default_us / d.searched_tuned_us : 1.0);
     std::printf("%-10s part overhead %.1f us, host link %.2f GB/s + %.1f us; %s\n", "",
                 d.part_overhead_us, d.link_gbps, d.link_latency_us, d.file.c_str());
     const size_t shown = verbose ? d.notes.size() : std::min<size_t>(d.notes.size(), 3);
@@ -87,12 +100,16 @@ int TuneCommand(const std::vector<std::string>& args) {
   options.session = std::move(*session);
   options.budget_s = a.budget_s;
   options.retune = a.retune;
+  options.search = a.search;
   options.repetitions = a.repetitions;
   options.interrupt = &g_interrupted;
   std::unique_ptr<ProgressBar> bar;
   if (!a.run.quiet)
-    options.progress = [&bar](const runtime::TuneProgress& p) {
-      if (!bar) bar = std::make_unique<ProgressBar>("tune", static_cast<int>(p.total));
+    options.progress = [&bar, budget = a.budget_s](const runtime::TuneProgress& p) {
+      if (!bar) {
+        bar = std::make_unique<ProgressBar>("tune", static_cast<int>(p.total));
+        bar->SetTimeLimit(budget);
+      }
       bar->Update(static_cast<int>(p.done), p.current);
     };
 

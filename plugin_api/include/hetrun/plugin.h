@@ -53,8 +53,10 @@ extern "C" {
 /* Minor 1 added: packed values, i.e. HETRUN_DTYPE_SEQUENCE / HETRUN_DTYPE_OPTIONAL values and
  * HETRUN_DTYPE_STRING tensors (see the data types below), and the HETRUN_PLUGIN_PACKED_VALUES
  * capability flag; and
- * hetrun_device_options.cache_dir (a directory where the plugin may keep compiled code). */
-#define HETRUN_ABI_MINOR 1u
+ * hetrun_device_options.cache_dir (a directory where the plugin may keep compiled code).
+ * Minor 2 added tuning: hetrun_tunable, hetrun_tuning_value and the table's list_tunables,
+ * compile_tuned and event_elapsed_us (see "Tuning" below). */
+#define HETRUN_ABI_MINOR 2u
 
 /* Export macro for the one entry symbol (plugins are built with hidden visibility). */
 #if defined(_WIN32)
@@ -286,6 +288,30 @@ typedef struct hetrun_tensor_arg {
   int64_t dims[HETRUN_MAX_RANK];
 } hetrun_tensor_arg;
 
+/*===-- Tuning (minor 2) -------------------------------------------------------------------------===*/
+
+/* A code generator's parameter that changes how fast a node runs but never what it computes: a tile
+ * size, a work-group size, an unroll factor, an algorithm. `hetrun tune` times a node compiled with
+ * each candidate (compile_tuned) and later sessions compile with the fastest values found.
+ * list_tunables fills these; the host sets struct_size and zeroes the rest before the call. */
+#define HETRUN_MAX_TUNABLE_VALUES 16u
+typedef struct hetrun_tunable {
+  uint32_t struct_size;
+  uint32_t num_values;      /* candidates in `values`: 1..HETRUN_MAX_TUNABLE_VALUES */
+  char name[48];            /* [a-z0-9_]+, unique among the node's tunables, NUL-terminated */
+  char description[160];    /* one line for people ("rows of the output per invocation") */
+  int64_t values[HETRUN_MAX_TUNABLE_VALUES]; /* distinct; every one gives the same results */
+  int64_t default_value;    /* what compile() uses; one of `values` */
+} hetrun_tunable;
+
+/* One chosen value, for compile_tuned. */
+typedef struct hetrun_tuning_value {
+  uint32_t node;            /* index of the node in the part */
+  uint32_t reserved;        /* 0 */
+  const char* name;         /* one of the tunables list_tunables gave for that node */
+  int64_t value;            /* one of that tunable's values */
+} hetrun_tuning_value;
+
 /* hetrun_plugin_v1.flags (minor 1): the plugin runs nodes on packed values (HETRUN_DTYPE_SEQUENCE,
  * OPTIONAL and STRING). */
 #define HETRUN_PLUGIN_PACKED_VALUES 1u
@@ -367,6 +393,34 @@ typedef struct hetrun_plugin_v1 {
   /* *out_done = 1 if the event has signalled. Never blocks. */
   hetrun_status_t (*event_query)(hetrun_device_t device, hetrun_event_t event, uint8_t* out_done);
   void (*event_release)(hetrun_device_t device, hetrun_event_t event);
+
+  /* Minor 2 (tuning). The host calls these only when struct_size covers them and they are non-NULL;
+   * a plugin offers list_tunables and compile_tuned together or neither. */
+
+  /* The tunable parameters of node `node` of `graph` (a node this device supports; the graph as
+   * query_support saw it). Writes up to `capacity` entries into `out` (entries out[0].struct_size
+   * bytes apart, as in query_support) and sets *out_count to how many the node has, which may be
+   * more than `capacity`: the host then calls again with room for all. Zero is a valid answer. The
+   * candidates may depend on the node's shapes; they must not depend on anything else, so the host
+   * may reuse an answer for a node with the same op, attributes and shapes. Optional. */
+  hetrun_status_t (*list_tunables)(hetrun_device_t device, const hetrun_graph_view* graph,
+                                   uint32_t node, hetrun_tunable* out, uint32_t capacity,
+                                   uint32_t* out_count);
+  /* compile() with chosen values for some of the part's nodes; a tunable not named keeps its
+   * default, so compile_tuned with no values is compile(). A node index outside the part, a name
+   * list_tunables did not give for that node, a value not among its candidates or a tunable named
+   * twice is INVALID_ARGUMENT. Results equal compile()'s (up to floating-point reassociation).
+   * Optional; present when list_tunables is. */
+  hetrun_status_t (*compile_tuned)(hetrun_device_t device, const hetrun_graph_view* part,
+                                   const hetrun_tuning_value* values, uint32_t num_values,
+                                   hetrun_executable_t* out_executable);
+  /* How long the work `event` tracks took on the device by the device's own clock (timestamp
+   * queries, profiling events, the worker thread's clock for a CPU): from when the device began it
+   * to when it ended, without the time it waited in a queue or for `waits`. Only for an event of
+   * execute() that has signalled success; UNIMPLEMENTED when the plugin has no time for it (the
+   * host then uses its own clock around execute and event_wait). Optional. */
+  hetrun_status_t (*event_elapsed_us)(hetrun_device_t device, hetrun_event_t event,
+                                      double* out_us);
 } hetrun_plugin_v1;
 
 /* The one exported symbol. Returns NULL when the plugin cannot serve a host of that ABI version. */

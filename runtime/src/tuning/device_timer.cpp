@@ -31,17 +31,21 @@ struct ExecutableHolder {
 };
 
 // One execute() of a compiled part: inputs bound, outputs allocated by the plugin and released.
+// `device_us`, when given, receives the device's own time of the run (if it reports one).
 Status ExecuteOnce(const Device& device, hetrun_executable_t executable,
                    const std::vector<hetrun_tensor_arg>& inputs, size_t num_outputs,
-                   uint64_t timeout_ms, const std::string& what) {
+                   uint64_t timeout_ms, const std::string& what,
+                   std::optional<double>* device_us = nullptr) {
   std::vector<hetrun_tensor_arg> outputs(num_outputs);
   hetrun_event_t raw = nullptr;
   HETRUN_RETURN_IF_ERROR(device.Check(
       device.api().execute(executable, inputs.data(), static_cast<uint32_t>(inputs.size()),
                            outputs.data(), static_cast<uint32_t>(outputs.size()), nullptr, 0, &raw),
       what + ": execute"));
-  Status waited = DeviceEvent(&device, raw).Wait(timeout_ms, what);
+  DeviceEvent event(&device, raw);
+  Status waited = event.Wait(timeout_ms, what);
   if (waited.code() == StatusCode::kTimeout) return waited;  // the plugin may still use the buffers
+  if (waited.ok() && device_us) *device_us = device.ElapsedUs(event.get());
   std::vector<hetrun_buffer_t> released;
   for (const hetrun_tensor_arg& out : outputs)
     if (out.buffer && std::find(released.begin(), released.end(), out.buffer) == released.end()) {
@@ -53,20 +57,18 @@ Status ExecuteOnce(const Device& device, hetrun_executable_t executable,
 
 }  // namespace
 
-Result<Timing> TimeNode(const Device& device, const core::Graph& graph, core::NodeId node,
-                        const std::map<std::string, core::Tensor>& values,
-                        const TimerLimits& limits) {
+Result<std::unique_ptr<NodeTimer>> NodeTimer::Create(
+    const Device& device, const core::Graph& graph, core::NodeId node,
+    const std::map<std::string, core::Tensor>& values) {
   const core::Node& n = graph.nodes[node];
-  const std::string what = "node '" + n.name + "' (" + n.op_type + ")";
-  std::unique_ptr<core::GraphView> view = core::GraphView::BuildPart(graph, {node});
-  ExecutableHolder holder{device};
-  HETRUN_RETURN_IF_ERROR(device.Check(
-      device.api().compile(device.handle(), view->view(), &holder.executable), "compile " + what));
-
-  std::vector<DeviceBuffer> buffers;
-  std::vector<hetrun_tensor_arg> inputs(view->input_ids().size());
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    const std::string& name = graph.values[view->input_ids()[i]].name;
+  std::unique_ptr<NodeTimer> timer(new NodeTimer(device));
+  timer->what_ = "node '" + n.name + "' (" + n.op_type + ")";
+  const std::string& what = timer->what_;
+  timer->view_ = core::GraphView::BuildPart(graph, {node});
+  const core::GraphView& view = *timer->view_;
+  timer->inputs_.resize(view.input_ids().size());
+  for (size_t i = 0; i < timer->inputs_.size(); ++i) {
+    const std::string& name = graph.values[view.input_ids()[i]].name;
     auto it = values.find(name);
     if (it == values.end())
       return InternalError(what + ": no captured value for input '" + name + "'");
@@ -81,28 +83,48 @@ Result<Timing> TimeNode(const Device& device, const core::Graph& graph, core::No
       HETRUN_RETURN_IF_ERROR(device.Check(
           device.api().buffer_write(device.handle(), buffer.get(), 0, t.data(), t.byte_size()),
           what + ": write input '" + name + "'"));
-    hetrun_tensor_arg& arg = inputs[i];
+    hetrun_tensor_arg& arg = timer->inputs_[i];
     arg.buffer = buffer.get();
     arg.offset = 0;
     arg.dtype = static_cast<hetrun_dtype_t>(t.dtype());
     arg.rank = static_cast<uint32_t>(t.dims().size());
     std::copy(t.dims().begin(), t.dims().end(), arg.dims);
-    buffers.push_back(std::move(buffer));
+    timer->buffers_.push_back(std::move(buffer));
   }
-  const size_t num_outputs = view->output_ids().size();
+  return timer;
+}
+
+Result<Timing> NodeTimer::Time(const NodeTuning& tuning, const TimerLimits& limits) const {
+  const std::string what = tuning.empty() ? what_ : what_ + " with " + FormatNodeTuning(tuning);
+  ExecutableHolder holder{device_};
+  HETRUN_RETURN_IF_ERROR(device_.Compile(view(), {tuning}, &holder.executable, what));
+  const size_t num_outputs = view_->output_ids().size();
   // Untimed first: lazy initialisation (JIT, pipeline creation, first-touch pages) is not the cost.
   HETRUN_RETURN_IF_ERROR(
-      ExecuteOnce(device, holder.executable, inputs, num_outputs, limits.timeout_ms, what));
-  std::vector<double> samples;
+      ExecuteOnce(device_, holder.executable, inputs_, num_outputs, limits.timeout_ms, what));
+  std::vector<double> samples, device_samples;
   const Clock::time_point begin = Clock::now();
   while (samples.empty() || (static_cast<int>(samples.size()) < limits.repetitions &&
                              UsSince(begin) < limits.max_ms * 1e3)) {
     const Clock::time_point start = Clock::now();
-    HETRUN_RETURN_IF_ERROR(
-        ExecuteOnce(device, holder.executable, inputs, num_outputs, limits.timeout_ms, what));
+    std::optional<double> device_us;
+    HETRUN_RETURN_IF_ERROR(ExecuteOnce(device_, holder.executable, inputs_, num_outputs,
+                                       limits.timeout_ms, what, &device_us));
     samples.push_back(UsSince(start));
+    if (device_us) device_samples.push_back(*device_us);
   }
-  return Timing{Median(samples), static_cast<int>(samples.size())};
+  Timing timing{Median(samples), 0, static_cast<int>(samples.size())};
+  // Only when every run had one: a median over a mix would compare unlike things.
+  if (device_samples.size() == samples.size()) timing.device_median_us = Median(device_samples);
+  return timing;
+}
+
+Result<Timing> TimeNode(const Device& device, const core::Graph& graph, core::NodeId node,
+                        const std::map<std::string, core::Tensor>& values,
+                        const TimerLimits& limits) {
+  HETRUN_ASSIGN_OR_RETURN(std::unique_ptr<NodeTimer> timer,
+                          NodeTimer::Create(device, graph, node, values));
+  return timer->Time({}, limits);
 }
 
 Result<double> TimePartOverhead(const Device& device, const TimerLimits& limits) {

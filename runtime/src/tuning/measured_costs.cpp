@@ -48,6 +48,10 @@ std::vector<std::string> ApplyMeasuredCosts(const std::string& cache_dir, uint32
       // A node that costs nothing measurable still costs something: 0 means "no estimate" here.
       answers[n].cost_us = std::max(it->second.cost_us, 0.01);
       answers[n].source = partitioner::CostSource::kMeasured;
+      // Only values that differ from the defaults: a node left at its defaults compiles as
+      // before, through compile().
+      if (!it->second.tuning.empty() && it->second.tuned_us < it->second.default_us)
+        answers[n].tuning = FormatNodeTuning(it->second.tuning);
     }
   }
   return warnings;

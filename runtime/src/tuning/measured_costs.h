@@ -1,6 +1,8 @@
 // Sessions use what `hetrun tune` measured: with --cache-dir DIR, each selected device's tuning
 // file under DIR/tuning (if any) replaces the plugin's estimate for every node it measured, and
-// the device's host link and per-part overhead, before partitioning. The plan says which costs
+// the device's host link and per-part overhead, before partitioning; a node whose parameter
+// search chose other values than the defaults gets them in NodeAnswer::tuning, and the scheduler
+// compiles its part with them. The plan says which costs
 // were measured (partitioner::CostSource).
 #pragma once
 

@@ -10,6 +10,7 @@
 #include "hetrun/runtime/tuning.h"
 #include "tuning/device_timer.h"
 #include "tuning/node_key.h"
+#include "tuning/parameter_search.h"
 #include "tuning/tuning_store.h"
 
 namespace hetrun::runtime {
@@ -101,7 +102,8 @@ Result<DeviceWork> PlanDeviceWork(const Session& session, size_t d, const TuneOp
       work.report.notes.push_back(label +
                                   ": not measured: its shapes are not all known (fix the model's "
                                   "dynamic dims with --shape)");
-    } else if (work.tuning.nodes.count(keys[n])) {
+    } else if (auto it = work.tuning.nodes.find(keys[n]);
+               it != work.tuning.nodes.end() && (it->second.searched || !options.search)) {
       ++work.report.already_measured;
     } else if (!scheduled.insert(keys[n]).second) {
       work.duplicates.push_back(static_cast<core::NodeId>(n));
@@ -110,6 +112,29 @@ Result<DeviceWork> PlanDeviceWork(const Session& session, size_t d, const TuneOp
     }
   }
   return work;
+}
+
+// Times node `n` on `device`, searching its tunable parameters unless options.search is off.
+Result<tuning::SearchResult> MeasureNode(const Device& device, const core::Graph& graph,
+                                         core::NodeId n, const Values& values,
+                                         const tuning::TimerLimits& limits,
+                                         const TuneOptions& options,
+                                         const std::function<bool()>& stop,
+                                         const std::function<void(int, int)>& on_configuration,
+                                         std::vector<std::string>* notes) {
+  HETRUN_ASSIGN_OR_RETURN(std::unique_ptr<tuning::NodeTimer> timer,
+                          tuning::NodeTimer::Create(device, graph, n, values));
+  std::vector<TunableParameter> tunables;
+  if (options.search) {
+    HETRUN_ASSIGN_OR_RETURN(tunables, device.ListTunables(timer->view(), 0));
+  }
+  const std::string label = "node '" + graph.nodes[n].name + "' (" + graph.nodes[n].op_type + ")";
+  std::vector<std::string> failures;
+  Result<tuning::SearchResult> result =
+      tuning::SearchNode(*timer, tunables, limits, stop, on_configuration, &failures);
+  for (const std::string& failure : failures)
+    notes->push_back(label + ": a candidate failed (skipped): " + failure);
+  return result;
 }
 
 Status Save(DeviceWork& work) {
@@ -231,25 +256,48 @@ Result<TuneReport> Tune(const std::string& model_path, const TuneOptions& option
         HETRUN_ASSIGN_OR_RETURN(values, CaptureValues(graph, options));
         captured = true;
       }
-      Result<tuning::Timing> timing = tuning::TimeNode(device, graph, n, values, limits);
+      Result<tuning::SearchResult> searched = MeasureNode(
+          device, graph, n, values, limits, options, should_stop,
+          [&](int configuration, int configurations) {
+            progress(label + " on " + device.display_name() + ": " + std::to_string(configuration) +
+                     "/" + std::to_string(configurations));
+          },
+          &w.report.notes);
       ++done;
-      if (!timing.ok()) {
+      if (!searched.ok()) {
         ++w.report.not_measured;
-        w.report.notes.push_back(label + ": not measured: " + timing.status().message());
-        if (timing.status().code() == StatusCode::kTimeout ||
-            timing.status().code() == StatusCode::kDeviceLost) {
+        w.report.notes.push_back(label + ": not measured: " + searched.status().message());
+        if (searched.status().code() == StatusCode::kTimeout ||
+            searched.status().code() == StatusCode::kDeviceLost) {
           report.stopped_early = true;
           report.stop_reason =
-              "device '" + device.display_name() + "' failed: " + timing.status().message();
+              "device '" + device.display_name() + "' failed: " + searched.status().message();
           break;
         }
         continue;
       }
+      w.report.configurations += searched->configurations;
+      // Stopped mid-search: the defaults' time is kept as the node's cost, unsearched, so the next
+      // run searches it again.
+      const bool complete = searched->complete;
+      const tuning::Timing& timing = searched->timing;
+      if (complete && searched->tuning) {
+        ++w.report.searched;
+        w.report.tuned += searched->tuned_us < searched->default_us ? 1 : 0;
+        w.report.searched_default_us += searched->default_us;
+        w.report.searched_tuned_us += searched->tuned_us;
+      }
       // The part overhead is charged once per part by the partitioner, not per node.
-      w.tuning.nodes[keys[n]] = {std::max(timing->median_us - overhead_us, 0.01), timing->runs,
-                                 tuning::NodeLabel(graph, n)};
+      w.tuning.nodes[keys[n]] = {std::max(timing.median_us - overhead_us, 0.01),
+                                 timing.runs,
+                                 tuning::NodeLabel(graph, n),
+                                 options.search && complete,
+                                 complete ? searched->tuning.value_or(NodeTuning()) : NodeTuning(),
+                                 complete && searched->tuning ? searched->default_us : 0,
+                                 complete && searched->tuning ? searched->tuned_us : 0};
       ++w.report.measured;
       w.dirty = true;
+      if (!complete) break;
       if (std::chrono::duration<double>(Clock::now() - w.saved).count() >= kSaveEverySeconds)
         HETRUN_RETURN_IF_ERROR(Save(w));
     }

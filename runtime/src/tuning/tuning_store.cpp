@@ -84,11 +84,18 @@ Result<std::optional<DeviceTuning>> LoadTuning(const fs::path& file, const std::
       tuning.identity = f[2];
       continue;
     }
-    if (f[0] == "node" && f.size() == 5) {
+    if (f[0] == "node" && f.size() == 8) {
       const std::optional<double> cost = ParseCost(f[2]);
       const std::optional<double> runs = ParseCost(f[3]);
-      if (!cost || !runs || f[1].size() != 16) return damaged(number, "bad node line");
-      tuning.nodes[f[1]] = {*cost, static_cast<int>(*runs), f[4]};
+      const std::optional<double> default_us = ParseCost(f[5]), tuned_us = ParseCost(f[6]);
+      std::optional<NodeTuning> values = NodeTuning();
+      if (f[4] != "-" && f[4] != "=") values = ParseNodeTuning(f[4]);
+      if (!values) return damaged(number, "bad tuned values '" + f[4].substr(0, 40) + "'");
+      if (!cost || !runs || !default_us || !tuned_us || f[1].size() != 16)
+        return damaged(number, "bad node line");
+      tuning.nodes[f[1]] = {*cost,       static_cast<int>(*runs), f[7],
+                            f[4] != "-", std::move(*values),      *default_us,
+                            *tuned_us};
     } else if (f[0] == "part_overhead_us" && f.size() == 2) {
       tuning.part_overhead_us = ParseCost(f[1]);
       if (!tuning.part_overhead_us) return damaged(number, "bad part overhead");
@@ -116,9 +123,15 @@ Status SaveTuning(const fs::path& file, const DeviceTuning& tuning) {
   if (tuning.link)
     text << "link\t" << Number(tuning.link->latency_us) << '\t' << Number(tuning.link->gbps)
          << '\n';
-  for (const auto& [key, node] : tuning.nodes)
-    text << "node\t" << key << '\t' << Number(node.cost_us) << '\t' << node.runs << '\t'
-         << node.label << '\n';
+  // node KEY COST RUNS TUNING DEFAULT_US TUNED_US LABEL; TUNING is the chosen values, "-" when
+  // not searched, "=" when searched but the node has no tunables.
+  for (const auto& [key, node] : tuning.nodes) {
+    std::string values = "-";
+    if (node.searched) values = node.tuning.empty() ? "=" : FormatNodeTuning(node.tuning);
+    text << "node\t" << key << '\t' << Number(node.cost_us) << '\t' << node.runs << '\t' << values
+         << '\t' << Number(node.default_us) << '\t' << Number(node.tuned_us) << '\t' << node.label
+         << '\n';
+  }
   static std::atomic<uint64_t> counter{0};
   const fs::path temp =
       file.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);

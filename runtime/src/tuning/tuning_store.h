@@ -14,7 +14,7 @@
 
 namespace hetrun::runtime::tuning {
 
-inline constexpr int kTuningFormatVersion = 1;
+inline constexpr int kTuningFormatVersion = 2;
 
 struct LinkTiming {
   double latency_us = 0;  // per copy, host <-> device (the mean of write and read)
@@ -22,9 +22,17 @@ struct LinkTiming {
 };
 
 struct NodeCost {
-  double cost_us = 0;  // median device time, the device's per-part overhead taken off
+  double cost_us = 0;  // median time of execute to event, the device's per-part overhead taken off
   int runs = 0;        // timed runs behind the median
   std::string label;   // "Conv 1x64x56x56" (for people reading the file)
+  // Whether the node's tunable parameters were searched (tune without --no-search), and the values
+  // chosen: every tunable of the node, defaults included; empty when it has none on this device.
+  // Sessions compile the node with them when they beat the defaults.
+  bool searched = false;
+  NodeTuning tuning;
+  // The search's figures (device time where the plugin reports it, else as cost_us; 0 when not
+  // searched): the defaults' time and the chosen values' time.
+  double default_us = 0, tuned_us = 0;
 };
 
 struct DeviceTuning {

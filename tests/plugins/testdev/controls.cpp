@@ -124,6 +124,18 @@ std::optional<uint64_t> FailExecutableFromEnv() {
   return static_cast<uint64_t>(index);
 }
 
+std::optional<uint64_t> TunableDelayUsFromEnv() {
+  const char* value = Env("HETRUN_TESTDEV_TUNABLE_DELAY_US");
+  if (!value) return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  const long long us = std::strtoll(value, &end, 10);
+  if (errno != 0 || *end != '\0' || us < 0 || us > 10'000'000) {
+    ThrowBadValue("HETRUN_TESTDEV_TUNABLE_DELAY_US", value, "microseconds (0 to 10000000)");
+  }
+  return static_cast<uint64_t>(us);
+}
+
 std::string CpuPluginPathFromEnv() {
   const char* value = Env("HETRUN_TESTDEV_CPU_PLUGIN");
   return value ? value : HETRUN_TESTDEV_CPU_PLUGIN;

@@ -49,6 +49,10 @@ Corruption CorruptionFromEnv();
 // plugin for --check and check-plugin): the float32 constant inputs of its nodes are doubled at
 // compile time. "" when unset.
 std::string WrongOpFromEnv();
+// HETRUN_TESTDEV_TUNABLE_DELAY_US: when set, every node lists one tunable, `delay` (candidates 1,
+// the default, and 0): an executable sleeps this many microseconds per execution for each of its
+// nodes left at 1. For tests of `hetrun tune`'s parameter search. nullopt when unset.
+std::optional<uint64_t> TunableDelayUsFromEnv();
 // HETRUN_TESTDEV_CPU_PLUGIN, else the path the build gave: the CPU plugin to wrap.
 std::string CpuPluginPathFromEnv();
 

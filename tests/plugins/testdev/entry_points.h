@@ -37,4 +37,11 @@ hetrun_status_t EventWait(hetrun_device_t device, hetrun_event_t event, uint64_t
 hetrun_status_t EventQuery(hetrun_device_t device, hetrun_event_t event, uint8_t* out_done);
 void EventRelease(hetrun_device_t device, hetrun_event_t event);
 
+// tuning.cpp (HETRUN_TESTDEV_TUNABLE_DELAY_US)
+hetrun_status_t ListTunables(hetrun_device_t device, const hetrun_graph_view* graph, uint32_t node,
+                             hetrun_tunable* out, uint32_t capacity, uint32_t* out_count);
+hetrun_status_t CompileTuned(hetrun_device_t device, const hetrun_graph_view* part,
+                             const hetrun_tuning_value* values, uint32_t num_values,
+                             hetrun_executable_t* out_executable);
+
 }  // namespace hetrun::testdev

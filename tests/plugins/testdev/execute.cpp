@@ -1,9 +1,11 @@
 // compile, execute and events: forwarded to the wrapped CPU plugin after translating testdev
 // handles into its handles, with the op set enforced at compile time and failures injected per
 // executable (HETRUN_TESTDEV_FAIL_EXECUTABLE).
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "controls.h"
@@ -68,6 +70,9 @@ hetrun_status_t Compile(hetrun_device_t device, const hetrun_graph_view* part,
             dev->cpu->compile(dev->cpu_device, &view, &handle->cpu_executable)) {
       return status;
     }
+    // Every node at its default `delay` (1) when the delay tunable is on; CompileTuned adjusts.
+    if (const std::optional<uint64_t> delay = TunableDelayUsFromEnv())
+      handle->delay_us = *delay * part->num_nodes;
     handle->index = dev->executables_compiled.fetch_add(1);
     handle->fails = fail_index && *fail_index == handle->index;
     if (handle->fails) handle->fault = FaultFromEnv();
@@ -116,6 +121,8 @@ hetrun_status_t Execute(hetrun_executable_t executable, const hetrun_tensor_arg*
     }
     std::optional<Fault> fault;
     if (exe.fails) fault = exe.fault;
+    // A slow kernel, as far as timing can tell (the host measures execute to event).
+    if (exe.delay_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(exe.delay_us));
     auto handle = std::make_unique<hetrun_event_s>();
 
     // The failing executable still runs: the error is asynchronous, as a device fault would be,

@@ -63,6 +63,7 @@ struct hetrun_executable_s {
   uint64_t index = 0;  // among the executables compiled on the device
   bool fails = false;  // HETRUN_TESTDEV_FAIL_EXECUTABLE picked it
   hetrun::testdev::Fault fault = hetrun::testdev::Fault::kDeviceLost;  // what it does then
+  uint64_t delay_us = 0;  // HETRUN_TESTDEV_TUNABLE_DELAY_US: slept per execution
   // HETRUN_TESTDEV_WRONG_OP's altered weights: the CPU executable uses them in place.
   std::vector<std::vector<float>> wrong_weights;
 };

@@ -268,6 +268,9 @@ const hetrun_plugin_v1 kPluginTable = {
     .event_wait = EventWait,
     .event_query = EventQuery,
     .event_release = EventRelease,
+    .list_tunables = ListTunables,
+    .compile_tuned = CompileTuned,
+    .event_elapsed_us = nullptr,  // the host's clock it is
 };
 
 }  // namespace

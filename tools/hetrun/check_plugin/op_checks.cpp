@@ -1,5 +1,6 @@
 #include "op_checks.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <memory>
@@ -172,12 +173,60 @@ class CaseRunner {
       if (!own.ok()) return Fail(r, "with plugin-allocated outputs: " + own.status().message());
       if (std::string diff = CompareOutputs(*own, *want, tol); !diff.empty())
         return Fail(r, "with plugin-allocated outputs: " + diff);
+      // Every tunable value must compute what the defaults do (ABI minor 2).
+      if (std::string bad = CheckTunables(*view->view(), c.inputs, specs, *want, tol); !bad.empty())
+        return Fail(r, bad);
     }
     r.status = CheckStatus::kPass;
     return r;
   }
 
  private:
+  // The node's tunables: a well-formed list, every non-default candidate compiled (compile_tuned)
+  // and compared with the reference like the defaults, and a value outside the list refused with
+  // INVALID_ARGUMENT. "" when all is well (or the plugin has no tuning calls).
+  std::string CheckTunables(const hetrun_graph_view& view, const std::vector<core::Tensor>& inputs,
+                            const std::vector<OutputSpec>& specs,
+                            const std::vector<core::Tensor>& want, Tolerances tol) const {
+    if (!target_.SupportsTuning()) return {};
+    Result<std::vector<runtime::TunableParameter>> tunables = target_.ListTunables(view, 0);
+    if (!tunables.ok()) return "list_tunables: " + tunables.status().message();
+    for (const runtime::TunableParameter& t : *tunables) {
+      const std::string named = "tunable '" + t.name + "'";
+      if (t.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos)
+        return named + ": the name is not [a-z0-9_]+";
+      std::vector<int64_t> sorted = t.values;
+      std::sort(sorted.begin(), sorted.end());
+      if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+        return named + ": its values repeat";
+      if (!std::binary_search(sorted.begin(), sorted.end(), t.default_value))
+        return named + ": the default " + std::to_string(t.default_value) +
+               " is not among its values";
+      for (int64_t value : t.values) {
+        if (value == t.default_value) continue;
+        const std::string with = named + " = " + std::to_string(value);
+        hetrun_executable_t raw = nullptr;
+        Status compiled = target_.Compile(view, {{{t.name, value}}}, &raw, "with " + with);
+        if (!compiled.ok()) return compiled.message();
+        Executable exe(target_, raw);
+        Result<GuardedRun> run = RunGuarded(target_, exe, inputs, specs, options_.timeout_ms);
+        if (!run.ok()) return "with " + with + ": " + run.status().message();
+        if (!run->guard_error.empty()) return "with " + with + ": " + run->guard_error;
+        if (std::string diff = CompareOutputs(run->outputs, want, tol); !diff.empty())
+          return "with " + with + ": " + diff;
+      }
+      int64_t outside = sorted.back() + 1;
+      hetrun_executable_t raw = nullptr;
+      Status refused = target_.Compile(view, {{{t.name, outside}}}, &raw, "");
+      const Executable released(target_, raw);  // in case the plugin compiled it anyway
+      if (refused.code() != StatusCode::kInvalidArgument)
+        return named + " = " + std::to_string(outside) +
+               " (not a candidate): compile_tuned must refuse it with INVALID_ARGUMENT, got " +
+               (refused.ok() ? std::string("success") : refused.message());
+    }
+    return {};
+  }
+
   static CheckResult Skip(CheckResult r, std::string reason) {
     r.status = CheckStatus::kSkip;
     r.reason = std::move(reason);

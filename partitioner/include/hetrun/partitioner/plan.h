@@ -23,6 +23,9 @@ struct NodeAnswer {
   double cost_us = 0;  // <= 0: no estimate
   std::string reason;  // why not, when unsupported
   CostSource source = CostSource::kPlugin;
+  // The code-generator values `hetrun tune` chose for this node on this device ("block_m=4"), which
+  // the part is compiled with; "" when none were tuned.
+  std::string tuning;
 };
 
 // answers[d][n]: device d's answer for node n (devices in the user's order).

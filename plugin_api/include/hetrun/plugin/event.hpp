@@ -55,6 +55,17 @@ class Event {
     return message_;
   }
 
+  // The device time of the work (event_elapsed_us), set before Complete(): WorkQueue::SubmitAfter
+  // sets its worker's clock around the work unless the work set a better one (a device timer).
+  void SetElapsedUs(double us) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    elapsed_us_ = us;
+  }
+  std::optional<double> elapsed_us() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return elapsed_us_;
+  }
+
   // An event that has already signalled success: for work a plugin finishes inside execute().
   static std::shared_ptr<Event> Completed() {
     auto event = std::make_shared<Event>();
@@ -68,6 +79,7 @@ class Event {
   bool done_ = false;
   hetrun_status_code_t code_ = HETRUN_STATUS_OK;
   std::string message_;
+  std::optional<double> elapsed_us_;
 };
 
 }  // namespace hetrun::plugin

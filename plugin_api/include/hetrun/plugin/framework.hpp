@@ -12,7 +12,10 @@
 //    the compiled part, buffers of another device;
 //  - query_support steps by out_support[0].struct_size; device_info writes only what the host's
 //    struct has room for; event_wait maps the timeout (UINT64_MAX: forever) and returns the
-//    work's error; outputs with buffer == NULL are allocated by you and reported with SetOutput().
+//    work's error; outputs with buffer == NULL are allocated by you and reported with SetOutput();
+//  - tuning (ABI minor 2): list Tunables() and override CompileTuned(); the framework checks
+//    your list and the host's choices; WorkQueue::SubmitAfter times your work for
+//    event_elapsed_us.
 // Threading: the host calls from any thread; the framework adds no locks around your code, so a
 // Device and an Executable must be safe to use from several threads at once.
 // Header-only, C++17, standard library only. docs/writing-a-plugin.md walks through a plugin.
@@ -252,6 +255,24 @@ class SupportAnswers {
   std::vector<bool> answered_;
 };
 
+//===-- Tuning (ABI minor 2) -----------------------------------------------------------------===//
+
+// A parameter of your code generator for one node: its values change speed, never results (see
+// hetrun_tunable). `hetrun tune` times each candidate and later sessions compile with the best.
+struct Tunable {
+  std::string name;             // [a-z0-9_]+, at most 47 characters, unique among the node's
+  std::string description;      // one line (cut to 159 bytes)
+  std::vector<int64_t> values;  // 1..HETRUN_MAX_TUNABLE_VALUES distinct candidates
+  int64_t default_value = 0;    // what Compile() uses; one of `values`
+};
+
+// One chosen value for node `node` (an index into the part) in Device::CompileTuned.
+struct TuningChoice {
+  uint32_t node = 0;
+  std::string name;
+  int64_t value = 0;
+};
+
 //===-- The classes a plugin implements ------------------------------------------------------===//
 
 // A compiled part. Keep what running it needs (including a std::shared_ptr to your Device, whose
@@ -278,6 +299,23 @@ class Device {
   // Compile a part whose nodes you all accepted. The view is valid only during the call, except
   // constant data (hetrun_value.data), valid while the executable lives: copy what else you keep.
   virtual std::shared_ptr<Executable> Compile(const hetrun_graph_view& part) = 0;
+  // The tunable parameters of node `node` of `graph` (one you accept). They may depend on the
+  // node's op, attributes and shapes only. Default: none (and compile_tuned is compile).
+  virtual std::vector<Tunable> Tunables(const hetrun_graph_view& graph, uint32_t node) {
+    (void)graph;
+    (void)node;
+    return {};
+  }
+  // Compile() with `choices` for some nodes; the framework has checked them against Tunables()
+  // (node in the part, a listed name and value, each name once per node) and never passes an
+  // empty list (that is Compile()). Override it when you list tunables.
+  virtual std::shared_ptr<Executable> CompileTuned(const hetrun_graph_view& part,
+                                                   const std::vector<TuningChoice>& choices) {
+    (void)part;
+    (void)choices;
+    throw Error(HETRUN_STATUS_INTERNAL,
+                "the device lists tunables but does not override Device::CompileTuned");
+  }
   // A buffer of at least `bytes`; throw Error(HETRUN_STATUS_OUT_OF_MEMORY, ...) when it can't.
   virtual std::shared_ptr<Buffer> Allocate(uint64_t bytes) = 0;
   // Synchronous copies into / out of `buffer` (one of this device's, range already checked,
@@ -505,27 +543,147 @@ inline hetrun_status_t QuerySupport(hetrun_device_t device, const hetrun_graph_v
   });
 }
 
+// Compile() or CompileTuned() behind the checks both share.
+inline void CompileChecked(hetrun_device_t device, const hetrun_graph_view* part,
+                           const std::vector<TuningChoice>& choices,
+                           hetrun_executable_t* out_executable) {
+  const std::shared_ptr<Device>& dev = UnwrapDevice(device).device;
+  auto handle = std::make_unique<ExecutableHandle>();
+  for (uint32_t i = 0; i < part->num_inputs; ++i) {
+    handle->inputs.push_back(SpecOf(*part, part->inputs[i], "part input " + std::to_string(i)));
+  }
+  for (uint32_t j = 0; j < part->num_outputs; ++j) {
+    handle->outputs.push_back(SpecOf(*part, part->outputs[j], "part output " + std::to_string(j)));
+  }
+  handle->device = dev;
+  handle->executable = choices.empty() ? dev->Compile(*part) : dev->CompileTuned(*part, choices);
+  if (!handle->executable) {
+    throw Error(HETRUN_STATUS_INTERNAL, "Device::Compile returned no executable");
+  }
+  *out_executable = ToRaw<hetrun_executable_t>(handle.release());
+}
+
 inline hetrun_status_t Compile(hetrun_device_t device, const hetrun_graph_view* part,
                                hetrun_executable_t* out_executable) {
   return Guard([&] {
-    const std::shared_ptr<Device>& dev = UnwrapDevice(device).device;
+    UnwrapDevice(device);
     CheckOut(part, "part");
     CheckOut(out_executable, "out_executable");
     CheckGraphView(*part);
-    auto handle = std::make_unique<ExecutableHandle>();
-    for (uint32_t i = 0; i < part->num_inputs; ++i) {
-      handle->inputs.push_back(SpecOf(*part, part->inputs[i], "part input " + std::to_string(i)));
+    CompileChecked(device, part, {}, out_executable);
+  });
+}
+
+// The device's tunables for a node, after checking what the plugin returned (a bad list is the
+// plugin's bug: INTERNAL).
+inline std::vector<Tunable> CheckedTunables(Device& dev, const hetrun_graph_view& graph,
+                                            uint32_t node) {
+  std::vector<Tunable> tunables = dev.Tunables(graph, node);
+  for (size_t t = 0; t < tunables.size(); ++t) {
+    const Tunable& tunable = tunables[t];
+    auto bug = [&](const std::string& why) {
+      throw Error(HETRUN_STATUS_INTERNAL, "Device::Tunables, node " + std::to_string(node) +
+                                              ", tunable '" + tunable.name + "': " + why);
+    };
+    if (tunable.name.empty() || tunable.name.size() > 47 ||
+        tunable.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") !=
+            std::string::npos) {
+      bug("the name must be 1-47 characters of [a-z0-9_]");
     }
-    for (uint32_t j = 0; j < part->num_outputs; ++j) {
-      handle->outputs.push_back(
-          SpecOf(*part, part->outputs[j], "part output " + std::to_string(j)));
+    if (tunable.values.empty() || tunable.values.size() > HETRUN_MAX_TUNABLE_VALUES)
+      bug("needs 1 to " + std::to_string(HETRUN_MAX_TUNABLE_VALUES) + " values");
+    std::vector<int64_t> sorted = tunable.values;
+    std::sort(sorted.begin(), sorted.end());
+    if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) bug("values repeat");
+    if (!std::binary_search(sorted.begin(), sorted.end(), tunable.default_value))
+      bug("the default is not one of the values");
+    for (size_t u = 0; u < t; ++u) {
+      if (tunables[u].name == tunable.name) bug("listed twice");
     }
-    handle->device = dev;
-    handle->executable = dev->Compile(*part);
-    if (!handle->executable) {
-      throw Error(HETRUN_STATUS_INTERNAL, "Device::Compile returned no executable");
+  }
+  return tunables;
+}
+
+inline hetrun_status_t ListTunables(hetrun_device_t device, const hetrun_graph_view* graph,
+                                    uint32_t node, hetrun_tunable* out, uint32_t capacity,
+                                    uint32_t* out_count) {
+  return Guard([&] {
+    Device& dev = *UnwrapDevice(device).device;
+    CheckOut(graph, "graph");
+    CheckOut(out_count, "out_count");
+    CheckGraphView(*graph);
+    if (node >= graph->num_nodes) {
+      ThrowInvalid("node " + std::to_string(node) + " of a graph of " +
+                   std::to_string(graph->num_nodes));
     }
-    *out_executable = ToRaw<hetrun_executable_t>(handle.release());
+    size_t stride = 0;
+    if (capacity > 0) {
+      CheckOut(out, "out");
+      stride = out->struct_size;
+      if (stride < sizeof(hetrun_tunable) || stride % alignof(hetrun_tunable) != 0) {
+        ThrowInvalid("hetrun_tunable struct_size " + std::to_string(stride) +
+                     " is too small or not a C struct's size");
+      }
+    }
+    const std::vector<Tunable> tunables = CheckedTunables(dev, *graph, node);
+    auto* bytes = reinterpret_cast<std::byte*>(out);
+    for (size_t t = 0; t < tunables.size() && t < capacity; ++t) {
+      hetrun_tunable& entry = *reinterpret_cast<hetrun_tunable*>(bytes + t * stride);
+      const Tunable& tunable = tunables[t];
+      entry.num_values = static_cast<uint32_t>(tunable.values.size());
+      std::memset(entry.name, 0, sizeof entry.name);
+      std::memcpy(entry.name, tunable.name.data(), tunable.name.size());
+      std::memset(entry.description, 0, sizeof entry.description);
+      std::memcpy(entry.description, tunable.description.data(),
+                  std::min(tunable.description.size(), sizeof entry.description - 1));
+      std::copy(tunable.values.begin(), tunable.values.end(), entry.values);
+      entry.default_value = tunable.default_value;
+    }
+    *out_count = static_cast<uint32_t>(tunables.size());
+  });
+}
+
+inline hetrun_status_t CompileTuned(hetrun_device_t device, const hetrun_graph_view* part,
+                                    const hetrun_tuning_value* values, uint32_t num_values,
+                                    hetrun_executable_t* out_executable) {
+  return Guard([&] {
+    Device& dev = *UnwrapDevice(device).device;
+    CheckOut(part, "part");
+    CheckOut(out_executable, "out_executable");
+    if (num_values > 0) CheckOut(values, "values");
+    CheckGraphView(*part);
+    std::vector<TuningChoice> choices;
+    std::vector<std::vector<Tunable>> listed(part->num_nodes);
+    std::vector<bool> asked(part->num_nodes, false);
+    for (uint32_t i = 0; i < num_values; ++i) {
+      const hetrun_tuning_value& v = values[i];
+      const std::string what = "tuning value " + std::to_string(i);
+      if (v.node >= part->num_nodes) {
+        ThrowInvalid(what + " names node " + std::to_string(v.node) + " of a part of " +
+                     std::to_string(part->num_nodes));
+      }
+      if (!v.name) ThrowInvalid(what + " has no name");
+      if (!asked[v.node]) {
+        listed[v.node] = CheckedTunables(dev, *part, v.node);
+        asked[v.node] = true;
+      }
+      const std::vector<Tunable>& tunables = listed[v.node];
+      auto found = std::find_if(tunables.begin(), tunables.end(),
+                                [&](const Tunable& t) { return t.name == v.name; });
+      const std::string named = DescribeNode(part->nodes[v.node], v.node);
+      if (found == tunables.end())
+        ThrowInvalid(what + ": " + named + " has no tunable '" + v.name + "'");
+      if (std::find(found->values.begin(), found->values.end(), v.value) == found->values.end()) {
+        ThrowInvalid(what + ": " + std::to_string(v.value) + " is not a candidate of " + named +
+                     "'s tunable '" + v.name + "'");
+      }
+      for (const TuningChoice& c : choices) {
+        if (c.node == v.node && c.name == v.name)
+          ThrowInvalid(what + ": " + named + "'s tunable '" + v.name + "' is named twice");
+      }
+      choices.push_back({v.node, v.name, v.value});
+    }
+    CompileChecked(device, part, choices, out_executable);
   });
 }
 
@@ -680,6 +838,20 @@ inline void EventRelease(hetrun_device_t /*device*/, hetrun_event_t event) {
   Release<EventHandle>(event, HandleTag::kEvent);
 }
 
+inline hetrun_status_t EventElapsedUs(hetrun_device_t device, hetrun_event_t event,
+                                      double* out_us) {
+  return Guard([&] {
+    UnwrapDevice(device);
+    const std::shared_ptr<Event>& e = UnwrapEvent(event, "event");
+    CheckOut(out_us, "out_us");
+    if (!e->done()) ThrowInvalid("the event has not signalled yet");
+    if (e->code() != HETRUN_STATUS_OK) ThrowInvalid("the event's work failed: " + e->message());
+    const std::optional<double> us = e->elapsed_us();
+    if (!us) throw Error(HETRUN_STATUS_UNIMPLEMENTED, "no device time was recorded for this event");
+    *out_us = *us;
+  });
+}
+
 // The table for PluginClass; name and version must be string literals (the host borrows them).
 template <typename PluginClass>
 hetrun_plugin_v1 MakeTable(const char* name, const char* version) {
@@ -716,6 +888,9 @@ hetrun_plugin_v1 MakeTable(const char* name, const char* version) {
   table.event_wait = &EventWait;
   table.event_query = &EventQuery;
   table.event_release = &EventRelease;
+  table.list_tunables = &ListTunables;
+  table.compile_tuned = &CompileTuned;
+  table.event_elapsed_us = &EventElapsedUs;
   return table;
 }
 

@@ -4,6 +4,7 @@
 // outcome (an exception becomes its code and message).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -44,7 +45,9 @@ class WorkQueue {
 
   // Queues `work` to run once every event in `waits` has signalled, and returns the event it
   // signals: OK when `work` returns, the code and message of what it throws otherwise, or, without
-  // running `work`, the error of the first waited-on event that failed.
+  // running `work`, the error of the first waited-on event that failed. The event's device time
+  // (event_elapsed_us) is how long `work` ran by this thread's clock; a plugin with a device timer
+  // uses Submit() and sets its own Event's time (Event::SetElapsedUs) instead.
   std::shared_ptr<Event> SubmitAfter(std::vector<std::shared_ptr<Event>> waits,
                                      std::function<void()> work) {
     auto done = std::make_shared<Event>();
@@ -58,7 +61,13 @@ class WorkQueue {
         }
       }
       try {
+        const auto start = std::chrono::steady_clock::now();
         work();
+        if (!done->elapsed_us()) {
+          done->SetElapsedUs(
+              std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+                  .count());
+        }
         done->Complete(HETRUN_STATUS_OK);
       } catch (...) {
         std::pair<hetrun_status_code_t, std::string> error = DescribeCurrentException();

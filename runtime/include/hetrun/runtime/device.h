@@ -3,7 +3,10 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "hetrun/plugin.h"
 #include "hetrun/plugin_api/plugin_library.h"
@@ -32,6 +35,20 @@ const char* DeviceKindName(hetrun_device_kind_t kind);
 Result<DeviceProperties> QueryDeviceProperties(const plugin_api::PluginLibrary& plugin,
                                                uint32_t index);
 
+// One tunable parameter of a node on a device (hetrun_tunable, copied).
+struct TunableParameter {
+  std::string name, description;
+  std::vector<int64_t> values;
+  int64_t default_value = 0;
+};
+
+// Chosen tunable values for one node, by name.
+using NodeTuning = std::vector<std::pair<std::string, int64_t>>;
+// "block_m=4,variant=1" (the order given); "" for none.
+std::string FormatNodeTuning(const NodeTuning& tuning);
+// The inverse; nullopt when `text` is not of that form.
+std::optional<NodeTuning> ParseNodeTuning(const std::string& text);
+
 class Device {
  public:
   // `cache_dir`: where the plugin may keep compiled code ("" = nowhere).
@@ -47,6 +64,19 @@ class Device {
   hetrun_device_t handle() const { return handle_; }
   // Status from a plugin call, with "device 'cpu': <what>: " in front.
   Status Check(hetrun_status_t status, const std::string& what) const;
+
+  // Tuning (ABI minor 2): whether the plugin lists tunables and compiles with chosen values.
+  bool SupportsTuning() const;
+  // Node `node`'s tunables in `graph`; empty when the plugin has none (or no tuning calls).
+  Result<std::vector<TunableParameter>> ListTunables(const hetrun_graph_view& graph,
+                                                     uint32_t node) const;
+  // compile(), or compile_tuned() with `tuning[i]` for node i of the part (entries may be empty;
+  // `tuning` may be shorter than the part). `what` names the part in errors.
+  Status Compile(const hetrun_graph_view& part, const std::vector<NodeTuning>& tuning,
+                 hetrun_executable_t* out, const std::string& what) const;
+  // The device's own time for a signalled event's work (event_elapsed_us); nullopt when the
+  // plugin has none.
+  std::optional<double> ElapsedUs(hetrun_event_t event) const;
 
  private:
   Device(plugin_api::PluginLibrary& plugin) : plugin_(plugin) {}

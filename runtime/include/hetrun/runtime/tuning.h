@@ -1,10 +1,12 @@
-// `hetrun tune`: measured costs for the partitioner (TVM's lesson: the best placement is measured,
-// not guessed). For every node and every selected device that supports it, the node alone is
-// compiled and timed on the device, fed the values a CPU run of the model computed for it; each
-// device's host link and per-part overhead are timed too. Measurements are kept per device
-// (plugin build, device, threads) under CACHE_DIR/tuning and replace the estimates in every later
-// session given the same --cache-dir. What is already measured is not measured again, so a second
-// run is quick and changes nothing; an interrupted run keeps what it measured.
+// `hetrun tune`: measured costs for the partitioner and tuned code (TVM's lesson: the best kernel
+// and the best placement are measured, not guessed). For every node and every selected device that
+// supports it, the node alone is compiled and timed on the device, fed the values a CPU run of the
+// model computed for it; where the plugin lists tunable parameters for the node (ABI minor 2), the
+// values are searched by measurement and the fastest kept, and sessions compile the node with
+// them. Each device's host link and per-part overhead are timed too. Measurements are kept per
+// device (plugin build, device, threads) under CACHE_DIR/tuning and replace the estimates in every
+// later session given the same --cache-dir. What is already measured is not measured again, so a
+// second run is quick and changes nothing; an interrupted run keeps what it measured.
 #pragma once
 
 #include <atomic>
@@ -29,6 +31,7 @@ struct TuneOptions {
   SessionOptions session;
   double budget_s = 0;  // stop measuring after this long (0: no limit); measurements are kept
   bool retune = false;  // measure again what is already measured
+  bool search = true;   // search the plugins' tunable parameters (false: time the defaults only)
   int repetitions = 5;  // timed executions per node (the median counts)
   double max_ms_per_node = 200;  // fewer repetitions for slow nodes
   // Set (by a SIGINT handler, say) to stop after the current measurement, keeping the others.
@@ -43,6 +46,11 @@ struct DeviceTuneReport {
   size_t measured = 0;          // node costs measured by this run
   size_t already_measured = 0;  // found in the tuning file (not measured again)
   size_t not_measured = 0;      // skipped or failed: the estimate stays (see notes)
+  size_t searched = 0;          // nodes (distinct keys) whose parameters this run searched
+  size_t tuned = 0;             // ... of which the search chose other values than the defaults
+  int configurations = 0;       // value sets timed by this run's searches
+  // Over the searched nodes (each distinct key once): the defaults' time and the chosen values'.
+  double searched_default_us = 0, searched_tuned_us = 0;
   double part_overhead_us = 0;  // 0: not known
   double link_gbps = 0, link_latency_us = 0;
   std::vector<std::string> notes;  // why a node was not measured, one line each
