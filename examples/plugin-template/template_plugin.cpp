@@ -24,8 +24,13 @@ class TemplateDevice;
 // handle while work is still queued.
 class ReluExecutable final : public hp::Executable {
  public:
-  ReluExecutable(std::shared_ptr<TemplateDevice> device, std::vector<size_t> sources)
-      : device_(std::move(device)), sources_(std::move(sources)) {}
+  ReluExecutable(std::shared_ptr<TemplateDevice> device, std::vector<size_t> sources,
+                 int64_t unroll = 1)
+      : device_(std::move(device)), sources_(std::move(sources)), unroll_(unroll) {}
+  // The same part with another value of the tunable `unroll`.
+  std::shared_ptr<ReluExecutable> WithUnroll(int64_t unroll) const {
+    return std::make_shared<ReluExecutable>(device_, sources_, unroll);
+  }
 
   // Called on the host's thread, possibly by several threads at once: it only queues the work (the
   // ABI forbids blocking on device work here) and returns the event the work will signal.
@@ -35,6 +40,7 @@ class ReluExecutable final : public hp::Executable {
  private:
   std::shared_ptr<TemplateDevice> device_;
   std::vector<size_t> sources_;
+  int64_t unroll_;  // elements per loop step (a tunable parameter)
 };
 
 class TemplateDevice final : public hp::Device,
@@ -91,6 +97,27 @@ class TemplateDevice final : public hp::Device,
     return std::make_shared<ReluExecutable>(shared_from_this(), std::move(sources));
   }
 
+  // Optional (ABI minor 2): code-generator parameters that change speed, never results. `hetrun
+  // tune` times each candidate on the device and later sessions compile with the fastest. A real
+  // plugin lists tile and work-group sizes; here, how many elements one loop step handles.
+  std::vector<hp::Tunable> Tunables(const hetrun_graph_view& graph, uint32_t node) override {
+    (void)graph;
+    (void)node;
+    // name ([a-z0-9_]+), one-line description, 1..16 distinct candidates, the default
+    return {{"unroll", "elements per loop step", {1, 4, 8}, 1}};
+  }
+
+  // Compile with the values the host chose (already checked against Tunables); a node it did not
+  // name keeps the default. c.node is the node's index in the part; one loop serves the whole part
+  // here, so it takes the largest unroll any node asked for.
+  std::shared_ptr<hp::Executable> CompileTuned(
+      const hetrun_graph_view& part, const std::vector<hp::TuningChoice>& choices) override {
+    int64_t unroll = 1;
+    for (const hp::TuningChoice& c : choices)
+      if (c.name == "unroll") unroll = std::max(unroll, c.value);
+    return std::static_pointer_cast<ReluExecutable>(Compile(part))->WithUnroll(unroll);
+  }
+
   // Host memory here; a real device allocates its own (and throws OUT_OF_MEMORY when it can't).
   std::shared_ptr<hp::Buffer> Allocate(uint64_t bytes) override {
     return std::make_shared<hp::HostBuffer>(bytes);
@@ -133,8 +160,9 @@ std::shared_ptr<hp::Event> ReluExecutable::Execute(const hp::TensorArgs& inputs,
   }
   std::shared_ptr<TemplateDevice> device = device_;
   std::vector<size_t> sources = sources_;
+  const uint64_t unroll = static_cast<uint64_t>(unroll_);
   return device->queue().SubmitAfter(
-      std::move(waits), [device, sources, inputs, outputs]() mutable {
+      std::move(waits), [device, sources, unroll, inputs, outputs]() mutable {
         for (size_t j = 0; j < outputs.size(); ++j) {
           const hp::TensorArg& x = inputs[sources[j]];
           // An output the host passed without a buffer is ours to allocate, now that its shape is
@@ -145,7 +173,10 @@ std::shared_ptr<hp::Event> ReluExecutable::Execute(const hp::TensorArgs& inputs,
           const float* in = hp::HostData<const float>(x);
           float* out = hp::HostData<float>(outputs[j]);
           const uint64_t n = x.ElementCount();
-          for (uint64_t i = 0; i < n; ++i) out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+          uint64_t i = 0;
+          for (; i + unroll <= n; i += unroll)
+            for (uint64_t u = 0; u < unroll; ++u) out[i + u] = in[i + u] > 0.0f ? in[i + u] : 0.0f;
+          for (; i < n; ++i) out[i] = in[i] > 0.0f ? in[i] : 0.0f;
         }
         // Returning signals the event with success; a throw here signals it with the error
         // instead, and the host gets that from event_wait.

@@ -13,7 +13,15 @@ static_assert(offsetof(hetrun_plugin_v1, abi_major) == 4);
 static_assert(offsetof(hetrun_plugin_v1, name) == 8);
 static_assert(offsetof(hetrun_plugin_v1, init) == 32);
 static_assert(offsetof(hetrun_plugin_v1, event_release) == 32 + 18 * sizeof(void*));
-static_assert(sizeof(hetrun_plugin_v1) == 32 + 19 * sizeof(void*));
+// Minor 2 appended the tuning calls.
+static_assert(offsetof(hetrun_plugin_v1, list_tunables) == 32 + 19 * sizeof(void*));
+static_assert(offsetof(hetrun_plugin_v1, event_elapsed_us) == 32 + 21 * sizeof(void*));
+static_assert(sizeof(hetrun_plugin_v1) == 32 + 22 * sizeof(void*));
+static_assert(offsetof(hetrun_tunable, name) == 8);
+static_assert(offsetof(hetrun_tunable, values) == 216);
+static_assert(sizeof(hetrun_tunable) == 216 + 8 * HETRUN_MAX_TUNABLE_VALUES + 8);
+static_assert(offsetof(hetrun_tuning_value, name) == 8);
+static_assert(sizeof(hetrun_tuning_value) == 24);
 static_assert(offsetof(hetrun_host_services, status_create) == 8);
 static_assert(offsetof(hetrun_node_support, cost_us) == 8);
 static_assert(offsetof(hetrun_device_options, cache_dir) == 8);  // minor 1
