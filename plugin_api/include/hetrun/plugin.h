@@ -401,8 +401,8 @@ typedef struct hetrun_plugin_v1 {
    * query_support saw it). Writes up to `capacity` entries into `out` (entries out[0].struct_size
    * bytes apart, as in query_support) and sets *out_count to how many the node has, which may be
    * more than `capacity`: the host then calls again with room for all. Zero is a valid answer. The
-   * candidates may depend on the node's shapes; they must not depend on anything else, so the host
-   * may reuse an answer for a node with the same op, attributes and shapes. Optional. */
+   * candidates may depend on the device and on the node's op, attributes and shapes, on nothing
+   * else, so the host may reuse an answer for an identical node on the same device. Optional. */
   hetrun_status_t (*list_tunables)(hetrun_device_t device, const hetrun_graph_view* graph,
                                    uint32_t node, hetrun_tunable* out, uint32_t capacity,
                                    uint32_t* out_count);

@@ -16,14 +16,18 @@ namespace hetrun::cpu {
 
 class Event {
  public:
-  // Signals the event with the work's outcome (code OK for success). Only the first call counts.
-  void Complete(hetrun_status_code_t code, std::string message);
+  // Signals the event with the work's outcome (code OK for success) and, for work that ran, how
+  // long it took on the thread that ran it. Only the first call counts.
+  void Complete(hetrun_status_code_t code, std::string message,
+                std::optional<double> elapsed_us = std::nullopt);
   // Blocks until signalled; std::nullopt waits forever. Returns whether the event has signalled.
   bool Wait(std::optional<std::chrono::milliseconds> timeout) const;
   bool done() const;
   // The outcome; meaningful once done().
   hetrun_status_code_t code() const;
   std::string message() const;
+  // The work's duration in microseconds, when it ran (event_elapsed_us); meaningful once done().
+  std::optional<double> elapsed_us() const;
 
  private:
   mutable std::mutex mutex_;
@@ -31,6 +35,7 @@ class Event {
   bool done_ = false;
   hetrun_status_code_t code_ = HETRUN_STATUS_OK;
   std::string message_;
+  std::optional<double> elapsed_us_;
 };
 
 }  // namespace hetrun::cpu

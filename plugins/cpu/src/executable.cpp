@@ -26,7 +26,8 @@ void CheckNodeArrays(const hetrun_node& view) {
 }  // namespace
 
 std::shared_ptr<Executable> Executable::Compile(std::shared_ptr<Device> device,
-                                                const hetrun_graph_view& part) {
+                                                const hetrun_graph_view& part,
+                                                std::vector<NodeTuning> tuning) {
   if (part.struct_size < sizeof(hetrun_graph_view)) {
     ThrowInvalid("graph view struct_size " + std::to_string(part.struct_size) + " is too small");
   }
@@ -35,6 +36,9 @@ std::shared_ptr<Executable> Executable::Compile(std::shared_ptr<Device> device,
     ThrowInvalid("graph view has a NULL array with a non-zero count");
   }
   std::shared_ptr<Executable> exe(new Executable(std::move(device)));
+  if (!tuning.empty() && tuning.size() != part.num_nodes)
+    throw plugin::Error(HETRUN_STATUS_INTERNAL, "tuning values for a different number of nodes");
+  exe->tuning_ = std::move(tuning);
   exe->CopyValues(part);
   exe->BindPartInputs(part);
   exe->CreateNodes(part);
@@ -120,8 +124,9 @@ void Executable::AddNode(const hetrun_graph_view& part, uint32_t index) {
     BindNodeValues(view, k);
     node.inputs.assign(view.inputs, view.inputs + view.num_inputs);
     node.outputs.assign(view.outputs, view.outputs + view.num_outputs);
-    node.kernel = CreateKernel(KernelBuildContext{view, part, device_});
+    node.kernel = CreateKernel(BuildContext(part, index));
     if (!node.kernel) throw plugin::Error(HETRUN_STATUS_INTERNAL, "no kernel was created");
+    node.pool = PoolFor(index);
     BindOuterScopeInputs(node, k);
   } catch (...) {
     RethrowWithContext(node.description);
@@ -135,7 +140,7 @@ bool Executable::AddFusedNode(const hetrun_graph_view& part, const NodeGroup& gr
   const hetrun_node& leader = part.nodes[group.leader];
   std::unique_ptr<Kernel> kernel;
   try {
-    kernel = CreateKernel(KernelBuildContext{leader, part, device_});
+    kernel = CreateKernel(BuildContext(part, group.leader));
   } catch (...) {
     return false;
   }
@@ -159,8 +164,28 @@ bool Executable::AddFusedNode(const hetrun_graph_view& part, const NodeGroup& gr
   }
   node.outputs.assign(last.outputs, last.outputs + last.num_outputs);
   node.kernel = std::move(kernel);
+  node.pool = PoolFor(group.leader);
   plugin::Log(HETRUN_LOG_DEBUG, "fused " + node.description);
   return true;
+}
+
+KernelBuildContext Executable::BuildContext(const hetrun_graph_view& part, uint32_t index) const {
+  KernelBuildContext ctx{part.nodes[index], part, device_};
+  if (index < tuning_.size()) ctx.tuning = &tuning_[index];
+  return ctx;
+}
+
+// "threads": 1 runs on a pool of one (the caller alone, no workers, shared by every such node),
+// a count between 1 and the device's on a pool of the node's own.
+std::shared_ptr<ThreadPool> Executable::PoolFor(uint32_t index) const {
+  if (index >= tuning_.size()) return nullptr;
+  const int64_t threads = tuning_[index].Get(kThreadsTunable, device_->pool().threads());
+  if (threads >= device_->pool().threads() || threads < 1) return nullptr;
+  if (threads == 1) {
+    static const auto serial = std::make_shared<ThreadPool>(1);
+    return serial;
+  }
+  return std::make_shared<ThreadPool>(static_cast<int>(threads));
 }
 
 // Checks the node's value indices and records that executable node `k` reads its inputs (liveness)

@@ -16,6 +16,8 @@
 #include "device.h"
 #include "hetrun/plugin.h"
 #include "kernel.h"
+#include "thread_pool.h"
+#include "tunables.h"
 
 namespace hetrun::cpu {
 
@@ -24,8 +26,11 @@ struct NodeGroup;  // fusion/fusion_plan.h
 class Executable {
  public:
   // Throws plugin::Error; problems with a node are reported as "node 'name' (Op): why".
+  // `tuning`, when not empty, holds compile_tuned's values per node of the part (already checked
+  // against the nodes' tunables); a fused group takes its leader's.
   static std::shared_ptr<Executable> Compile(std::shared_ptr<Device> device,
-                                             const hetrun_graph_view& part);
+                                             const hetrun_graph_view& part,
+                                             std::vector<NodeTuning> tuning = {});
 
   // The arguments of one execute() call, checked against the part and copied, so the run does not
   // depend on the caller's input array. Outputs keep a pointer to the caller's entry: the plugin
@@ -83,6 +88,9 @@ class Executable {
     std::unique_ptr<Kernel> kernel;
     // Per output: the input slot whose memory the output may take over (in place), or -1.
     std::vector<int32_t> in_place_input;
+    // The pool the kernel runs on when the "threads" tunable chose fewer than the device's; null:
+    // the device's.
+    std::shared_ptr<ThreadPool> pool;
   };
 
   explicit Executable(std::shared_ptr<Device> device) : device_(std::move(device)) {}
@@ -96,12 +104,15 @@ class Executable {
   void BindPartOutputs(const hetrun_graph_view& part);
   void PlanInPlace();
   void CheckConstant(const Value& value) const;
+  KernelBuildContext BuildContext(const hetrun_graph_view& part, uint32_t index) const;
+  std::shared_ptr<ThreadPool> PoolFor(uint32_t index) const;
 
   std::shared_ptr<Device> device_;
   std::vector<Value> values_;
   std::vector<Node> nodes_;
-  std::vector<int32_t> inputs_;   // value index per execute() input
-  std::vector<int32_t> outputs_;  // value index per execute() output
+  std::vector<int32_t> inputs_;     // value index per execute() input
+  std::vector<int32_t> outputs_;    // value index per execute() output
+  std::vector<NodeTuning> tuning_;  // per part node; empty: every default
   // Filled on first need at compile time: resolving subgraphs' outer-scope reads by name.
   std::unordered_map<std::string, int32_t> value_by_name_;
   // The previous run's arena size: the next run reserves it in one piece.

@@ -69,7 +69,7 @@ class Executable::Runner {
     std::vector<BufferTensor> computed;
     std::vector<OutputSpec> specs;
     if (node.kernel->ComputesOutputShapes()) {
-      computed = node.kernel->Compute(inputs, exe_.device_->pool());
+      computed = node.kernel->Compute(inputs, node.pool ? *node.pool : exe_.device_->pool());
       for (const BufferTensor& t : computed) specs.push_back(OutputSpec{t.dtype, t.dims});
     } else {
       specs = node.kernel->InferOutputs(inputs);
@@ -111,7 +111,7 @@ class Executable::Runner {
         if (bytes > 0) std::memcpy(outputs[o]->data, computed[o].buffer->data(), bytes);
       }
     } else {
-      node.kernel->Run(inputs, outputs, exe_.device_->pool());
+      node.kernel->Run(inputs, outputs, node.pool ? *node.pool : exe_.device_->pool());
     }
 
     // Liveness: an intermediate's memory goes back to the arena after its last reader, and an

@@ -14,6 +14,7 @@
 #include "hetrun/plugin.h"
 #include "tensor.h"
 #include "thread_pool.h"
+#include "tunables.h"
 
 namespace hetrun::cpu {
 
@@ -26,7 +27,13 @@ struct KernelBuildContext {
   // The device the executable runs on, for kernels that compile subgraphs into executables of
   // their own; null when the kernel is only created to check support.
   std::shared_ptr<Device> device = nullptr;
+  // Values compile_tuned chose for this node (tunables.h); null or empty: the defaults.
+  const NodeTuning* tuning = nullptr;
 
+  // The chosen value of tunable `name`, or `fallback` (the default) when none was chosen.
+  int64_t Tuned(std::string_view name, int64_t fallback) const {
+    return tuning ? tuning->Get(name, fallback) : fallback;
+  }
   size_t num_inputs() const { return node.num_inputs; }
   size_t num_outputs() const { return node.num_outputs; }
   // Present means "given and not an omitted optional input".
@@ -66,6 +73,10 @@ class Kernel {
 // Creates the kernel for `ctx.node`, or throws plugin::Error(UNIMPLEMENTED, reason) naming the op,
 // dtype or attribute it cannot handle. Defined in kernel_registry.cpp.
 std::unique_ptr<Kernel> CreateKernel(const KernelBuildContext& ctx);
+
+// The node's tunables on a device of `threads` threads (none for most ops; list_tunables). Throws
+// plugin::Error(UNIMPLEMENTED) when the node is not supported.
+std::vector<Tunable> ListTunables(const KernelBuildContext& ctx, int threads);
 
 // Rough cost in microseconds of running the node on `threads` threads (for query_support).
 double EstimateCostUs(const KernelBuildContext& ctx, int threads, double peak_gflops);

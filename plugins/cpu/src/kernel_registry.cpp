@@ -78,6 +78,13 @@ std::unique_ptr<Kernel> CreateKernel(const KernelBuildContext& ctx) {
   return reg.create(ctx);
 }
 
+std::vector<Tunable> ListTunables(const KernelBuildContext& ctx, int threads) {
+  const OpRegistration& reg = Lookup(ctx.node);
+  // The listers only read shapes and attributes (no kernel is built: that can cost as much as
+  // compiling), and list nothing for a node their op's kernel would not take.
+  return reg.tunables ? reg.tunables(ctx, threads < 1 ? 1 : threads) : std::vector<Tunable>{};
+}
+
 double EstimateCostUs(const KernelBuildContext& ctx, int threads, double peak_gflops) {
   const OpRegistration& reg = Lookup(ctx.node);
   CostModel model;

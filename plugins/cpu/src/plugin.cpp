@@ -20,6 +20,7 @@
 #include "hetrun/plugin.hpp"
 #include "jit/elementwise_jit.h"
 #include "query_support.h"
+#include "tuning_abi.h"
 
 namespace hetrun::cpu {
 namespace {
@@ -167,17 +168,46 @@ bool HasControlFlow(const hetrun_graph_view& part) {
   return false;
 }
 
+// compile() and compile_tuned(): `tuning` holds the checked values per node, or nothing.
+void CompileInto(hetrun_device_t device, const hetrun_graph_view& part,
+                 std::vector<NodeTuning> tuning, hetrun_executable_t* out_executable) {
+  auto handle = std::make_unique<CompiledPart>();
+  const CompileCache::Scope cache(device->cache_dir);
+  handle->executable = Executable::Compile(device->device, part, std::move(tuning));
+  handle->has_control_flow = HasControlFlow(part);
+  *out_executable = handle.release();
+}
+
 hetrun_status_t Compile(hetrun_device_t device, const hetrun_graph_view* part,
                         hetrun_executable_t* out_executable) {
   return plugin::Guard([&] {
     UnwrapDevice(device);
     CheckOut(part, "part");
     CheckOut(out_executable, "out_executable");
-    auto handle = std::make_unique<CompiledPart>();
-    const CompileCache::Scope cache(device->cache_dir);
-    handle->executable = Executable::Compile(device->device, *part);
-    handle->has_control_flow = HasControlFlow(*part);
-    *out_executable = handle.release();
+    CompileInto(device, *part, {}, out_executable);
+  });
+}
+
+hetrun_status_t ListTunablesEntry(hetrun_device_t device, const hetrun_graph_view* graph,
+                                  uint32_t node, hetrun_tunable* out, uint32_t capacity,
+                                  uint32_t* out_count) {
+  return plugin::Guard([&] {
+    Device& dev = UnwrapDevice(device);
+    CheckOut(graph, "graph");
+    ListNodeTunables(*graph, node, dev.pool().threads(), out, capacity, out_count);
+  });
+}
+
+hetrun_status_t CompileTuned(hetrun_device_t device, const hetrun_graph_view* part,
+                             const hetrun_tuning_value* values, uint32_t num_values,
+                             hetrun_executable_t* out_executable) {
+  return plugin::Guard([&] {
+    Device& dev = UnwrapDevice(device);
+    CheckOut(part, "part");
+    CheckOut(out_executable, "out_executable");
+    std::vector<NodeTuning> tuning =
+        CheckTuningValues(*part, values, num_values, dev.pool().threads());
+    CompileInto(device, *part, std::move(tuning), out_executable);
   });
 }
 
@@ -263,12 +293,13 @@ void RunQueued(const Executable& exe, const Executable::RunArgs& args,
   } catch (...) {
     std::tie(code, message) = DescribeCurrentException();
   }
-  last_run_us.store(std::chrono::duration_cast<std::chrono::microseconds>(
-                        std::chrono::steady_clock::now() - start)
-                        .count(),
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  last_run_us.store(std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count(),
                     std::memory_order_relaxed);
   SubmissionQueue::ReleaseDeviceEarly();  // the woken host may run its next part inline
-  done.Complete(code, std::move(message));
+  // The run's own time, for event_elapsed_us: not the waits above nor the queue before them.
+  done.Complete(code, std::move(message),
+                std::chrono::duration<double, std::micro>(elapsed).count());
 }
 
 hetrun_status_t Execute(hetrun_executable_t executable, const hetrun_tensor_arg* inputs,
@@ -332,6 +363,22 @@ hetrun_status_t EventQuery(hetrun_device_t device, hetrun_event_t event, uint8_t
   });
 }
 
+// The run's time on the thread that ran it (the queue's or, for quick parts, the caller's), from
+// the start of the part's first node to the end of its last one.
+hetrun_status_t EventElapsedUs(hetrun_device_t device, hetrun_event_t event, double* out_us) {
+  return plugin::Guard([&] {
+    UnwrapDevice(device);
+    const Event& e = *UnwrapEvent(event);
+    CheckOut(out_us, "out_us");
+    if (!e.done()) ThrowInvalid("the event has not signalled yet: wait for it first");
+    if (e.code() != HETRUN_STATUS_OK)
+      ThrowInvalid("the event's work failed, so it has no run time: " + e.message());
+    const std::optional<double> us = e.elapsed_us();
+    if (!us) throw plugin::Error(HETRUN_STATUS_UNIMPLEMENTED, "the event has no run time");
+    *out_us = *us;
+  });
+}
+
 void EventRelease(hetrun_device_t /*device*/, hetrun_event_t event) {
   ReleaseHandle(event, HandleTag::kEvent);
 }
@@ -363,6 +410,9 @@ const hetrun_plugin_v1 kPluginTable = {
     .event_wait = EventWait,
     .event_query = EventQuery,
     .event_release = EventRelease,
+    .list_tunables = ListTunablesEntry,
+    .compile_tuned = CompileTuned,
+    .event_elapsed_us = EventElapsedUs,
 };
 
 }  // namespace

@@ -1,8 +1,10 @@
 // Conv (1-D and 2-D, float32): im2col fused into the packing of the GEMM's B operand, with the
 // weights packed once as the A operand (per group); 1x1 stride-1 convolutions pack the input
 // directly; depthwise convolutions (one input channel per group) use a direct loop; 3x3 stride-1
-// convolutions with constant weights use Winograd F(2x2, 3x3) (winograd.cpp). Every path applies
-// the bias, and an activation fused in at compile time (fusion/), as it stores the output.
+// convolutions with constant weights use Winograd F(2x2, 3x3) (winograd.cpp), and ones with few
+// output pixels a transposed GEMM (the choice, and compile_tuned's alternatives to it, are in
+// conv_algorithm.h). Every path applies the bias, and an activation fused in at compile time
+// (fusion/), as it stores the output.
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -13,8 +15,10 @@
 #include "fusion/epilogue_fusable.h"
 #include "kernels/avx2_clone.h"
 #include "kernels/common.h"
+#include "kernels/conv_algorithm.h"
 #include "kernels/depthwise_conv.h"
 #include "kernels/gemm.h"
+#include "kernels/gemm_tunables.h"
 #include "kernels/phase_split.h"
 #include "kernels/registry.h"
 #include "kernels/spatial.h"
@@ -223,21 +227,27 @@ class ConvKernel final : public Kernel, public EpilogueFusable {
     if (rank >= 0 && (rank < 3 || rank > 4))
       ThrowUnimplemented("Conv: only 1-D and 2-D convolutions are supported (rank " +
                          std::to_string(rank) + ")");
-    // Pack constant weights once: per group, an (M/group) x (C/group * kernel) A operand.
-    if ((w.flags & HETRUN_VALUE_CONSTANT) && w.data && StaticNumel(w) > 0 &&
-        w.dims[0] % group_ == 0) {
-      const int64_t M = w.dims[0], Cg = w.dims[1];
+    // Pack constant weights once, in the form the algorithm takes (compile_tuned may pick another
+    // than the default, among those that apply).
+    const std::vector<ConvAlgorithm> algorithms = ConvAlgorithms(ctx, attrs_, group_);
+    if (!algorithms.empty()) {
+      const int64_t M = w.dims[0], Cg = w.dims[1], K = StaticNumel(w) / M;
       weights_data_ = w.data;
       const float* pw = static_cast<const float*>(w.data);
-      if (WinogradApplies(w) && WinogradConv3x3::Worthwhile(M, Cg)) {
-        winograd_ = std::make_unique<WinogradConv3x3>(pw, M, Cg);
-      } else if (group_ == 1 && TransposedPays(ctx, M, StaticNumel(w) / M)) {
-        const int64_t K = StaticNumel(w) / M;
-        transposed_ = PackBOwned(true, K, M, pw, K);
-      } else if (!(Cg == 1 && group_ > 1)) {
-        const int64_t Mg = M / group_, K = StaticNumel(w) / M;
-        for (int64_t gi = 0; gi < group_; ++gi)
-          packed_.push_back(PackAOwned(false, Mg, K, pw + gi * Mg * K, K));
+      gemm_tuning_ = GemmTuningFor(ctx);
+      block_rows_ = ctx.Tuned("block_rows", 0);
+      switch (static_cast<ConvAlgorithm>(
+          ctx.Tuned("algorithm", static_cast<int64_t>(algorithms.front())))) {
+        case ConvAlgorithm::kWinograd:
+          winograd_ = std::make_unique<WinogradConv3x3>(pw, M, Cg);
+          break;
+        case ConvAlgorithm::kTransposedGemm: transposed_ = PackBOwned(true, K, M, pw, K); break;
+        case ConvAlgorithm::kIm2colGemm: {
+          const int64_t Mg = M / group_;
+          for (int64_t gi = 0; gi < group_; ++gi)
+            packed_.push_back(PackAOwned(false, Mg, K, pw + gi * Mg * K, K));
+          break;
+        }
       }
     }
   }
@@ -279,7 +289,8 @@ class ConvKernel final : public Kernel, public EpilogueFusable {
         g.SW == 1) {
       for (int64_t n = 0; n < s.batch; ++n)
         winograd_->Run(x + n * s.C * g.H * g.W, g.H, g.W, g.PH, g.PW, g.OH, g.OW, bias,
-                       y + n * s.M * P, pool, activation_, addend ? addend + n * s.M * P : nullptr);
+                       y + n * s.M * P, pool, activation_, addend ? addend + n * s.M * P : nullptr,
+                       &gemm_tuning_, block_rows_);
       return;
     }
     if (transposed_ && in[1]->data == weights_data_) {
@@ -322,7 +333,7 @@ class ConvKernel final : public Kernel, public EpilogueFusable {
         // Bias, residual and activation as each output tile is stored: no separate pass over Y.
         const GemmEpilogue epilogue{bias ? bias + gi * Mg : nullptr, nullptr, activation_,
                                     addend ? addend + (n * s.M + gi * Mg) * P : nullptr, P};
-        GemmPackedA(a, P, pack, 1.0f, 0.0f, yg, P, pool, &epilogue);
+        GemmPackedA(a, P, pack, 1.0f, 0.0f, yg, P, pool, &epilogue, &gemm_tuning_);
       }
     }
   }
@@ -332,24 +343,6 @@ class ConvKernel final : public Kernel, public EpilogueFusable {
     int64_t batch, C, M;
     WindowGeometry geo;
   };
-
-  // With few output pixels P (a strided convolution late in a network: 7x7 = 49), Y = W * col
-  // rounds P up to the GEMM's 32-wide tile (64: 31% wasted) while Y^T = col^T * W^T rounds it up
-  // to the 8-row one (56). Chosen at compile time when the output's size is static, that saves
-  // at least a tenth of the multiply-adds, and those (M K per saved pixel) outweigh the final
-  // transpose (M per pixel) by far: not for 1x1 kernels over few channels, measured slower. The
-  // weights are then packed only as W^T.
-  static bool TransposedPays(const KernelBuildContext& ctx, int64_t M, int64_t K) {
-    if (!ctx.has_output(0)) return false;
-    const hetrun_value& y = ctx.output(0);
-    if (y.rank < 3 || StaticNumel(y) <= 0) return false;
-    const int64_t P = StaticNumel(y) / (y.dims[0] * M);
-    const GemmBlocking& bl = ActiveGemmBlocking();
-    const int64_t direct = (P + bl.nr - 1) / bl.nr * bl.nr;
-    const int64_t transposed = (P + bl.mr - 1) / bl.mr * bl.mr;
-    return P > 0 && P * M <= (1 << 20) && transposed * 10 <= direct * 9 &&
-           (direct - transposed) * K >= 64 * P;
-  }
 
   // One image through Y^T = col^T * W^T: col^T packed as the A operand (im2col rows of mr
   // pixels), the bias as the product's column bias; then Y = act(transpose(Y^T) + addend).
@@ -366,8 +359,8 @@ class ConvKernel final : public Kernel, public EpilogueFusable {
     });
     float* yt = ThreadScratch(ScratchSlot::kConvPack, static_cast<size_t>(P * M));
     const GemmEpilogue epilogue{nullptr, bias, Activation{}, nullptr, 0};
-    GemmPacked(PackedMatrix{a_dst, P, K, mr}, transposed_->view, 1.0f, 0.0f, yt, M, pool,
-               &epilogue);
+    GemmPacked(PackedMatrix{a_dst, P, K, mr}, transposed_->view, 1.0f, 0.0f, yt, M, pool, &epilogue,
+               &gemm_tuning_);
     // 16 output channels at a time: contiguous reads of Y^T, 16 output rows written.
     pool.ParallelFor((M + 15) / 16, 1, [&](int64_t b0, int64_t b1) {
       for (int64_t m0 = b0 * 16; m0 < std::min(M, b1 * 16); m0 += 16) {
@@ -422,21 +415,14 @@ class ConvKernel final : public Kernel, public EpilogueFusable {
     return a.as<const float>();
   }
 
-  // 3x3, undilated, ungrouped, stride 1 (auto_pad only changes the pads, which Winograd takes).
-  bool WinogradApplies(const hetrun_value& w) const {
-    auto all_one = [](const std::vector<int64_t>& v) {
-      return std::all_of(v.begin(), v.end(), [](int64_t e) { return e == 1; });
-    };
-    return group_ == 1 && w.rank == 4 && w.dims[2] == 3 && w.dims[3] == 3 &&
-           all_one(attrs_.strides) && all_one(attrs_.dilations);
-  }
-
   WindowAttrs attrs_;
   int64_t group_ = 1;
   std::unique_ptr<WinogradConv3x3> winograd_;
   const void* weights_data_ = nullptr;
   std::vector<OwnedPackedMatrix> packed_;
-  std::optional<OwnedPackedMatrix> transposed_;  // W^T as a B operand (TransposedPays)
+  std::optional<OwnedPackedMatrix> transposed_;  // W^T as a B operand (conv_algorithm.cpp)
+  GemmTuning gemm_tuning_;                       // compile_tuned's kc
+  int64_t block_rows_ = 0;                       // Winograd's; 0: its default
   Activation activation_;                        // fused in at compile time; none by default
   bool residual_ = false;  // a residual Add fused in: its addend is input kResidualInput
 };
@@ -468,6 +454,7 @@ double ConvCost(const KernelBuildContext& ctx, const CostModel& model) {
 
 void RegisterConvKernels(KernelTable& t) {
   t.Add("Conv", MakeConv, ConvCost, 2);
+  t.SetTunables("Conv", ConvTunables);
 }
 
 }  // namespace hetrun::cpu

@@ -198,7 +198,8 @@ struct BSource {
 // block is packed once (when not pre-packed), then each B micro-panel stays in L1 while the
 // micro-kernel sweeps the A panels of one mc block, which stays in L2.
 void GemmDriver(const PackedMatrix& a, int64_t N, const BSource& b_in, float alpha, float beta,
-                float* C, int64_t ldc, ThreadPool& pool, const GemmEpilogue* epilogue) {
+                float* C, int64_t ldc, ThreadPool& pool, const GemmEpilogue* epilogue,
+                const GemmTuning& tuning) {
   const GemmIsa& isa = Isa();
   const GemmBlocking& bl = isa.blocking;
   const int64_t M = a.extent, K = a.depth;
@@ -232,7 +233,7 @@ void GemmDriver(const PackedMatrix& a, int64_t N, const BSource& b_in, float alp
       ++tm;
   }
   const int64_t mc_panels = std::max<int64_t>(1, bl.mc / mr);
-  const int64_t kc_max = bl.kc;
+  const int64_t kc_max = tuning.kc > 0 ? tuning.kc : bl.kc;
   // B packed on the fly would be packed again by every M part: when M is split and B is small
   // (a strided convolution's few output pixels), pack it whole once, in parallel, and share it.
   BSource b = b_in;
@@ -326,20 +327,23 @@ void PackBPanelsFromMatrix(bool trans, const float* B, int64_t ldb, int64_t N, i
 }
 
 void GemmPacked(const PackedMatrix& a, const PackedMatrix& b, float alpha, float beta, float* C,
-                int64_t ldc, ThreadPool& pool, const GemmEpilogue* epilogue) {
-  GemmDriver(a, b.extent, BSource{&b, nullptr}, alpha, beta, C, ldc, pool, epilogue);
+                int64_t ldc, ThreadPool& pool, const GemmEpilogue* epilogue,
+                const GemmTuning* tuning) {
+  GemmDriver(a, b.extent, BSource{&b, nullptr}, alpha, beta, C, ldc, pool, epilogue,
+             tuning ? *tuning : GemmTuning{});
 }
 
 void GemmPackedA(const PackedMatrix& a, int64_t N, const PackBPanelsFn& pack_b, float alpha,
-                 float beta, float* C, int64_t ldc, ThreadPool& pool,
-                 const GemmEpilogue* epilogue) {
-  GemmDriver(a, N, BSource{nullptr, &pack_b}, alpha, beta, C, ldc, pool, epilogue);
+                 float beta, float* C, int64_t ldc, ThreadPool& pool, const GemmEpilogue* epilogue,
+                 const GemmTuning* tuning) {
+  GemmDriver(a, N, BSource{nullptr, &pack_b}, alpha, beta, C, ldc, pool, epilogue,
+             tuning ? *tuning : GemmTuning{});
 }
 
 void Sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
            int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
            ThreadPool& pool, const PackedMatrix* packed_a, const PackedMatrix* packed_b,
-           const GemmEpilogue* epilogue) {
+           const GemmEpilogue* epilogue, const GemmTuning* tuning) {
   if (M == 0 || N == 0) return;
   const GemmBlocking& bl = Isa().blocking;
   PackedMatrix pa;
@@ -353,14 +357,14 @@ void Sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
     pa = PackA(trans_a, M, K, A, lda, dst, pack_pool);
   }
   if (packed_b) {
-    GemmPacked(pa, *packed_b, alpha, beta, C, ldc, pool, epilogue);
+    GemmPacked(pa, *packed_b, alpha, beta, C, ldc, pool, epilogue, tuning);
     return;
   }
   // B is packed block by block inside the tasks that use it.
   const PackBPanelsFn pack = [&](int64_t k0, int64_t kc, int64_t p0, int64_t p1, float* dst) {
     PackBPanelsFromMatrix(trans_b, B, ldb, N, k0, kc, p0, p1, dst);
   };
-  GemmPackedA(pa, N, pack, alpha, beta, C, ldc, pool, epilogue);
+  GemmPackedA(pa, N, pack, alpha, beta, C, ldc, pool, epilogue, tuning);
 }
 
 }  // namespace hetrun::cpu

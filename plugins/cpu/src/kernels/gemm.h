@@ -26,6 +26,12 @@ struct GemmBlocking {
 };
 const GemmBlocking& ActiveGemmBlocking();
 
+// Per-call overrides of the blocking, chosen by compile_tuned (tunables.h); zero keeps the
+// micro-kernel's default. It changes speed, not results (up to the order of the additions over K).
+struct GemmTuning {
+  int64_t kc = 0;  // depth per pass
+};
+
 // An operand in panel-major layout: panel p holds `width` consecutive rows of op(A) (or columns of
 // op(B)) for the whole depth K, as [k][width], zero-padded past `extent`.
 struct PackedMatrix {
@@ -74,7 +80,8 @@ struct GemmEpilogue {
 // given. beta == 0 never reads C. Uses `pool` for parallelism (runs inline when called from inside
 // a pool task).
 void GemmPacked(const PackedMatrix& a, const PackedMatrix& b, float alpha, float beta, float* C,
-                int64_t ldc, ThreadPool& pool, const GemmEpilogue* epilogue = nullptr);
+                int64_t ldc, ThreadPool& pool, const GemmEpilogue* epilogue = nullptr,
+                const GemmTuning* tuning = nullptr);
 
 // Packs rows [k0, k0 + kc) of op(B) for the column panels [p0, p1) into `dst`, laid out as
 // [panel - p0][k - k0][nr] and zero-padded past N. Called from several threads at once.
@@ -90,13 +97,14 @@ void PackBPanelsFromMatrix(bool trans, const float* B, int64_t ldb, int64_t N, i
 // Conv uses this to fuse im2col into the GEMM.
 void GemmPackedA(const PackedMatrix& a, int64_t N, const PackBPanelsFn& pack_b, float alpha,
                  float beta, float* C, int64_t ldc, ThreadPool& pool,
-                 const GemmEpilogue* epilogue = nullptr);
+                 const GemmEpilogue* epilogue = nullptr, const GemmTuning* tuning = nullptr);
 
 // The general entry: operands given as row-major matrices (lda/ldb = row strides), or already
 // packed (packed_a / packed_b non-null, which then override A / B).
 void Sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
            int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc,
            ThreadPool& pool, const PackedMatrix* packed_a = nullptr,
-           const PackedMatrix* packed_b = nullptr, const GemmEpilogue* epilogue = nullptr);
+           const PackedMatrix* packed_b = nullptr, const GemmEpilogue* epilogue = nullptr,
+           const GemmTuning* tuning = nullptr);
 
 }  // namespace hetrun::cpu

@@ -11,6 +11,7 @@
 #include "kernels/broadcast.h"
 #include "kernels/common.h"
 #include "kernels/gemm.h"
+#include "kernels/gemm_tunables.h"
 #include "kernels/registry.h"
 #include "kernels/type_list.h"
 
@@ -41,7 +42,7 @@ GemmEpilogue ToGemmEpilogue(const char* op, const Epilogue& fused, int64_t N) {
 
 class GemmKernel final : public Kernel, public EpilogueFusable {
  public:
-  explicit GemmKernel(const KernelBuildContext& ctx) {
+  explicit GemmKernel(const KernelBuildContext& ctx) : tuning_(GemmTuningFor(ctx)) {
     for (size_t i = 0; i < 3; ++i)
       if (ctx.has_input(i))
         RequireDType("Gemm", ctx.input(i).dtype, {HETRUN_DTYPE_FLOAT32}, "float32 only");
@@ -105,7 +106,7 @@ class GemmKernel final : public Kernel, public EpilogueFusable {
     // The packed copy is valid only while B is the constant it was packed from.
     const PackedMatrix* pb = packed_b_ && b.data == packed_b_data_ ? &packed_b_->view : nullptr;
     Sgemm(trans_a_, trans_b_, M, N, K, alpha_, a.as<const float>(), a.dims[1], b.as<const float>(),
-          b.dims[1], beta, py, N, pool, nullptr, pb, &epilogue);
+          b.dims[1], beta, py, N, pool, nullptr, pb, &epilogue, &tuning_);
   }
 
  private:
@@ -114,6 +115,7 @@ class GemmKernel final : public Kernel, public EpilogueFusable {
     return (dims.size() == 1 && dims[0] == N) || (dims.size() == 2 && dims[0] == 1 && dims[1] == N);
   }
 
+  GemmTuning tuning_;
   float alpha_, beta_;
   Epilogue fused_;
   bool trans_a_, trans_b_;
@@ -162,7 +164,8 @@ void NaiveMatMul(const T* a, const T* b, T* c, int64_t M, int64_t N, int64_t K) 
 
 class MatMulKernel final : public Kernel, public EpilogueFusable {
  public:
-  explicit MatMulKernel(const KernelBuildContext& ctx) : dtype_(ctx.input(0).dtype) {
+  explicit MatMulKernel(const KernelBuildContext& ctx)
+      : dtype_(ctx.input(0).dtype), tuning_(GemmTuningFor(ctx)) {
     RequireDType(
         "MatMul", dtype_,
         {HETRUN_DTYPE_FLOAT32, HETRUN_DTYPE_FLOAT64, HETRUN_DTYPE_INT32, HETRUN_DTYPE_INT64},
@@ -213,7 +216,8 @@ class MatMulKernel final : public Kernel, public EpilogueFusable {
       const PackedMatrix* packed =
           packed_b_ && b.data == packed_b_data_ ? &packed_b_->view : nullptr;
       if (NumElements(s.a_batch) == NumElements(s.out_batch)) {
-        Sgemm(false, false, rows, N, K, 1.0f, pa, K, pb, N, 0.0f, pc, N, pool, nullptr, packed, ep);
+        Sgemm(false, false, rows, N, K, 1.0f, pa, K, pb, N, 0.0f, pc, N, pool, nullptr, packed, ep,
+              &tuning_);
         return;
       }
     }
@@ -222,7 +226,7 @@ class MatMulKernel final : public Kernel, public EpilogueFusable {
     const bool per_batch_tasks = flops < 4e6 && NumElements(s.out_batch) > 1;
     ForEachBatch(s, pool, per_batch_tasks, [&](int64_t ao, int64_t bo, int64_t co) {
       Sgemm(false, false, M, N, K, 1.0f, pa + ao, K, pb + bo, N, 0.0f, pc + co, N, pool, nullptr,
-            nullptr, ep);
+            nullptr, ep, &tuning_);
     });
   }
 
@@ -250,6 +254,7 @@ class MatMulKernel final : public Kernel, public EpilogueFusable {
   }
 
   hetrun_dtype_t dtype_;
+  GemmTuning tuning_;
   std::optional<OwnedPackedMatrix> packed_b_;
   const void* packed_b_data_ = nullptr;
   Epilogue fused_;
@@ -289,11 +294,47 @@ double MatMulCost(const KernelBuildContext& ctx, const CostModel& model) {
   return ComputeCostUs(flops, 0.7, model);
 }
 
+// The product's M x N x K from static dims (unknown ones give <= 0, which lists no blocking).
+std::vector<Tunable> GemmTunables(const KernelBuildContext& ctx, int threads) {
+  std::vector<Tunable> out;
+  const hetrun_value &a = ctx.input(0), &b = ctx.input(1);
+  if (a.dtype != HETRUN_DTYPE_FLOAT32 || a.rank != 2 || b.rank != 2) return out;
+  const bool ta = plugin::AttrInt(ctx.node, "transA", 0) != 0;
+  const bool tb = plugin::AttrInt(ctx.node, "transB", 0) != 0;
+  const int64_t M = ta ? a.dims[1] : a.dims[0], N = tb ? b.dims[0] : b.dims[1];
+  const int64_t K = ta ? a.dims[0] : a.dims[1];
+  AddGemmTunables(M, N, K, out);
+  AddThreadsTunable(threads, 2.0 * static_cast<double>(M) * static_cast<double>(N * K), out);
+  return out;
+}
+
+// One GEMM over A's stacked batch rows when B is a single matrix (as Run does), else per batch.
+std::vector<Tunable> MatMulTunables(const KernelBuildContext& ctx, int threads) {
+  std::vector<Tunable> out;
+  const hetrun_value &a = ctx.input(0), &b = ctx.input(1);
+  if (a.dtype != HETRUN_DTYPE_FLOAT32 || a.rank < 2 || b.rank < 2 || StaticNumel(a) <= 0 ||
+      StaticNumel(b) <= 0)
+    return out;
+  int64_t rows = a.dims[a.rank - 2];
+  bool single_b = true;
+  for (int32_t i = 0; i + 2 < b.rank; ++i) single_b = single_b && b.dims[i] == 1;
+  for (int32_t i = 0; single_b && i + 2 < a.rank; ++i) rows *= a.dims[i];
+  const int64_t N = b.dims[b.rank - 1], K = a.dims[a.rank - 1];
+  AddGemmTunables(rows, N, K, out);
+  // As MatMulCost: every element of A meets N columns, every element of B the rows of A.
+  const double flops = 2.0 * std::max(static_cast<double>(StaticNumel(a)) * N,
+                                      static_cast<double>(StaticNumel(b)) * a.dims[a.rank - 2]);
+  AddThreadsTunable(threads, flops, out);
+  return out;
+}
+
 }  // namespace
 
 void RegisterGemmKernels(KernelTable& t) {
   t.Add("Gemm", MakeGemm, MatMulCost, 2);
+  t.SetTunables("Gemm", GemmTunables);
   t.Add("MatMul", MakeMatMul, MatMulCost, 2);
+  t.SetTunables("MatMul", MatMulTunables);
 }
 
 }  // namespace hetrun::cpu

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "kernel.h"
 
@@ -20,11 +21,14 @@ struct CostModel {
 
 using KernelFactory = std::unique_ptr<Kernel> (*)(const KernelBuildContext& ctx);
 using CostEstimator = double (*)(const KernelBuildContext& ctx, const CostModel& model);
+// The node's tunables on `threads` threads (kernel.h's ListTunables).
+using TunablesLister = std::vector<Tunable> (*)(const KernelBuildContext& ctx, int threads);
 
 struct OpRegistration {
   KernelFactory create = nullptr;
-  CostEstimator cost = nullptr;  // nullptr: memory-bound estimate from input/output sizes
-  size_t required_inputs = 1;    // leading inputs that must be present (not omitted)
+  CostEstimator cost = nullptr;       // nullptr: memory-bound estimate from input/output sizes
+  size_t required_inputs = 1;         // leading inputs that must be present (not omitted)
+  TunablesLister tunables = nullptr;  // nullptr: nothing to tune
 };
 
 class KernelTable {
@@ -32,6 +36,10 @@ class KernelTable {
   void Add(std::string_view op_type, KernelFactory create, CostEstimator cost = nullptr,
            size_t required_inputs = 1) {
     ops_[std::string(op_type)] = OpRegistration{create, cost, required_inputs};
+  }
+  // Registers the tunables of an op added before.
+  void SetTunables(std::string_view op_type, TunablesLister tunables) {
+    ops_.at(std::string(op_type)).tunables = tunables;
   }
   const OpRegistration* Find(std::string_view op_type) const {
     auto it = ops_.find(std::string(op_type));

@@ -292,9 +292,24 @@ HETRUN_TARGET_AVX512 void OutputTransformAvx512(const float* prod, int64_t t0, i
 
 }  // namespace
 
+// When the 16 U operands fit in L2 beside them, blocks of tile rows whose operands and products
+// (16 x tiles x (C + M) floats) fit in about 512 KiB are done start to end, a block per task: the
+// transforms' 16 streams then stay in L2 instead of going out to L3 and back. Otherwise (many
+// channels, few tiles) the whole image is one block, each step split across the threads (the
+// GEMMs over output channels, so U is read once).
+int64_t WinogradConv3x3::DefaultBlockRows(int64_t C, int64_t M, int64_t OH, int64_t OW,
+                                          int threads) {
+  const int64_t th = (OH + 1) / 2, tw = (OW + 1) / 2;
+  const int64_t u_bytes = 16 * C * M * 4;
+  const int64_t rows_per_block = std::max<int64_t>(1, (512 << 10) / (16 * (C + M) * 4 * tw));
+  const int64_t blocks = (th + rows_per_block - 1) / rows_per_block;
+  return u_bytes <= (512 << 10) && blocks >= 2 * threads ? rows_per_block : -1;
+}
+
 void WinogradConv3x3::Run(const float* x, int64_t H, int64_t W, int64_t pad_top, int64_t pad_left,
                           int64_t OH, int64_t OW, const float* bias, float* y, ThreadPool& pool,
-                          const Activation& activation, const float* addend) const {
+                          const Activation& activation, const float* addend,
+                          const GemmTuning* tuning, int64_t block_rows) const {
   const int64_t th = (OH + 1) / 2, tw = (OW + 1) / 2;
   const int mr = ActiveGemmBlocking().mr;
   const bool wide = UseAvx512Loops();
@@ -325,7 +340,8 @@ void WinogradConv3x3::Run(const float* x, int64_t H, int64_t W, int64_t pad_top,
   auto gemms = [&](const Block& b) {  // prod[xi] (T x M) = V[xi] (T x C) * U[xi]^T (C x M)
     for (int xi = 0; xi < 16; ++xi) {
       const PackedMatrix a{b.v + xi * b.a_floats, b.T, C_, mr};
-      GemmPacked(a, u_[static_cast<size_t>(xi)].view, 1.0f, 0.0f, b.prod + xi * b.step, M_, pool);
+      GemmPacked(a, u_[static_cast<size_t>(xi)].view, 1.0f, 0.0f, b.prod + xi * b.step, M_, pool,
+                 nullptr, tuning);
     }
   };
   auto output = [&](const Block& b, int64_t t0, int64_t t1) {
@@ -338,15 +354,10 @@ void WinogradConv3x3::Run(const float* x, int64_t H, int64_t W, int64_t pad_top,
     OutputTransformBaseline(b.prod, t0, t1, out, bias, addend, activation, y, o.data());
   };
 
-  // When the 16 U operands fit in L2 beside them, blocks of tile rows whose operands and
-  // products (16 x tiles x (C + M) floats) fit in about 512 KiB are done start to end, a block
-  // per task: the transforms' 16 streams then stay in L2 instead of going out to L3 and back.
-  // Otherwise (many channels, few tiles) the whole image is one block, each step split across
-  // the threads (the GEMMs over output channels, so U is read once).
-  const int64_t u_bytes = 16 * C_ * M_ * 4;
-  const int64_t rows_per_block = std::max<int64_t>(1, (512 << 10) / (16 * (C_ + M_) * 4 * tw));
-  const int64_t blocks = (th + rows_per_block - 1) / rows_per_block;
-  if (u_bytes <= (512 << 10) && blocks >= 2 * pool.threads()) {
+  const int64_t rows_per_block =
+      block_rows != 0 ? block_rows : DefaultBlockRows(C_, M_, OH, OW, pool.threads());
+  if (rows_per_block > 0) {
+    const int64_t blocks = (th + rows_per_block - 1) / rows_per_block;
     pool.ParallelFor(blocks, 1, [&](int64_t b0, int64_t b1) {
       for (int64_t bi = b0; bi < b1; ++bi) {
         const int64_t tr0 = bi * rows_per_block, tr1 = std::min(th, tr0 + rows_per_block);

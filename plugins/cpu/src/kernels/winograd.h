@@ -24,15 +24,23 @@ class WinogradConv3x3 {
   static bool Worthwhile(int64_t out_channels, int64_t in_channels) {
     return out_channels >= 32 && in_channels >= 16 && out_channels * in_channels >= 1024;
   }
+  // Rows of 2x2 output tiles per block when an image is done block by block, a block per task
+  // (its 16 operands and products then stay in L2 from the input transform to the output one), or
+  // -1 when the whole image is one block and each step is split across the threads: Run's choice
+  // for a C -> M convolution with OH x OW outputs on `threads` threads.
+  static int64_t DefaultBlockRows(int64_t C, int64_t M, int64_t OH, int64_t OW, int threads);
+
   // w: M x C x 3 x 3 (row-major).
   WinogradConv3x3(const float* w, int64_t M, int64_t C);
 
   // One image: x is C x H x W, y is M x OH x OW with OH = H + pad_top + pad_bottom - 2 (and W
   // likewise); bias and addend (M x OH x OW, a fused residual; not y) may be null; `activation`
-  // is applied after both.
+  // is applied after both; `tuning` (may be null) is passed to the 16 GEMMs; `block_rows` (0:
+  // DefaultBlockRows) sets the blocking (see there).
   void Run(const float* x, int64_t H, int64_t W, int64_t pad_top, int64_t pad_left, int64_t OH,
            int64_t OW, const float* bias, float* y, ThreadPool& pool,
-           const Activation& activation = {}, const float* addend = nullptr) const;
+           const Activation& activation = {}, const float* addend = nullptr,
+           const GemmTuning* tuning = nullptr, int64_t block_rows = 0) const;
 
  private:
   void Transform(const float* w);  // fills u_ from the weights
