@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "graph_info.h"
+#include "tuning.h"
 
 namespace hetrun::vulkan {
 
@@ -76,9 +77,11 @@ Kernel GenerateFill(const GraphInfo& graph, uint32_t k, const Limits& limits);
 std::string CheckTrilu(const GraphInfo& graph, const hetrun_node& node);
 Kernel GenerateTrilu(const GraphInfo& graph, uint32_t k, const Limits& limits);
 
-// MatMul (batched, broadcasting) and Gemm: 16x16 tiles through shared memory.
+// MatMul (batched, broadcasting) and Gemm: 16x16 tiles through shared memory, or (tuned) register
+// blocks without shared memory.
 std::string CheckMatMul(const GraphInfo& graph, const hetrun_node& node, const Limits& limits);
-Kernel GenerateMatMul(const GraphInfo& graph, uint32_t k, const Limits& limits);
+Kernel GenerateMatMul(const GraphInfo& graph, uint32_t k, const Limits& limits,
+                      const NodeTuning& tuning = {});
 
 // Softmax / LogSoftmax / Hardmax (opset 13 single-axis semantics; opset < 13 coerces to 2-D at
 // `axis`).
@@ -93,7 +96,8 @@ Kernel GenerateTranspose(const GraphInfo& graph, uint32_t k, const Limits& limit
 // Conv, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool over N x C x 1-3 spatial dims; LRN.
 bool IsWindowOp(const std::string& op);
 std::string CheckWindow(const GraphInfo& graph, const hetrun_node& node);
-Kernel GenerateWindow(const GraphInfo& graph, uint32_t k, const Limits& limits);
+Kernel GenerateWindow(const GraphInfo& graph, uint32_t k, const Limits& limits,
+                      const NodeTuning& tuning = {});
 // Multiply-adds of a (supported) Conv, for the cost estimate.
 uint64_t ConvMacs(const GraphInfo& graph, const hetrun_node& node);
 

@@ -1,12 +1,15 @@
 // Sliding-window ops over N x C x spatial tensors (1 to 3 spatial dims): Conv (direct, groups and
 // depthwise included), MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, and LRN (a window
 // over channels). One invocation
-// per output element loops over its window. The output dims must equal the ones we compute from
+// per output element loops over its window. Conv is tunable (tuning.h): oc_per_invocation output
+// channels per invocation share each input load (a register block), and local_size sets the work
+// group. The output dims must equal the ones we compute from
 // the attributes, so a node whose shape rule we read differently is declined instead of run wrong.
 #include <algorithm>
 
 #include "codegen.h"
 #include "gen_errors.h"
+#include "tuning.h"
 
 namespace hetrun::vulkan {
 namespace {
@@ -178,6 +181,118 @@ std::string CheckGlobalPool(const GraphInfo& graph, const hetrun_node& node) {
   return "";
 }
 
+// Conv with a register block of `oc` output channels (of one group) by `px` neighbouring output
+// pixels along the last spatial axis per invocation: each input load serves `oc` channels, each
+// weight load `px` pixels. Work group row y is one block of channels of one image, so the weight
+// loads are uniform across the work group; x runs over blocks of pixels. Every output sums its
+// terms in the direct kernel's order.
+Kernel GenerateConvBlocked(const GraphInfo& graph, uint32_t k, int64_t oc, int64_t px,
+                           const NodeTuning& tuning) {
+  const hetrun_node& node = graph.node(k);
+  Window w;
+  CheckConv(graph, node, &w);
+  const std::vector<int64_t>& x = graph.value(node.inputs[0]).dims;
+  const std::vector<int64_t>& wd = graph.value(node.inputs[1]).dims;
+  const std::vector<int64_t>& y = graph.value(node.outputs[0]).dims;
+  const bool bias = node.num_inputs == 3 && node.inputs[2] >= 0;
+  const int64_t group = plugin::AttrInt(node, "group", 1);
+  const int64_t cg = wd[1], mg = wd[0] / group, channels = y[1];
+  const uint64_t kernel_size = Product(w.kernel);
+  const uint64_t in_spatial = Product({x.begin() + 2, x.end()});
+  const uint64_t out_spatial = Product({y.begin() + 2, y.end()});
+  const size_t last = w.spatial - 1;
+  const int64_t width = w.out[last], width_blocks = (width + px - 1) / px;
+  const uint64_t blocks = out_spatial / static_cast<uint64_t>(width) * width_blocks;
+
+  Kernel kernel;
+  kernel.what = graph.Describe(k);
+  for (uint32_t i = 0; i < node.num_inputs; ++i)
+    if (node.inputs[i] >= 0) kernel.bindings.push_back(node.inputs[i]);
+  kernel.num_inputs = static_cast<uint32_t>(kernel.bindings.size());
+  kernel.bindings.push_back(node.outputs[0]);
+  const std::string out_b = S(kernel.num_inputs);
+  const auto local = static_cast<uint32_t>(TunedValue(tuning, "local_size", 64));
+  kernel.groups[0] = static_cast<uint32_t>((blocks + local - 1) / local);
+  kernel.groups[1] = static_cast<uint32_t>(y[0] * (channels / oc));
+  kernel.groups[2] = 1;
+
+  const std::string sl = S(static_cast<int64_t>(last));
+  std::string body = "  uint s = gl_GlobalInvocationID.x;\n  if (s >= " + U(blocks) +
+                     ") return;\n  int ob = int(s % " + U(width_blocks) + ");\n  uint r = s / " +
+                     U(width_blocks) + ";\n";
+  for (size_t d = last; d-- > 0;) {
+    body += "  int o" + S(static_cast<int64_t>(d)) + " = int(r % " + U(w.out[d]) + ");\n";
+    body += "  r /= " + U(w.out[d]) + ";\n";
+  }
+  body += "  uint ch0 = (gl_WorkGroupID.y % " + U(channels / oc) + ") * " + U(oc) + ";\n";
+  body += "  uint n = gl_WorkGroupID.y / " + U(channels / oc) + ";\n";
+  body += "  uint c0 = n * " + U(x[1]) + " + (ch0 / " + U(mg) + ") * " + U(cg) + ";\n";
+  for (int64_t t = 0; t < oc; ++t) {
+    for (int64_t j = 0; j < px; ++j) {
+      body += "  float acc" + S(t) + "_" + S(j) + " = " +
+              (bias ? "b2.d[pc.o2 + ch0 + " + U(t) + "]" : std::string("0.0")) + ";\n";
+    }
+  }
+  body += "  for (uint c = 0u; c < " + U(cg) + "; ++c) {\n";
+  body += "  uint xbase = pc.o0 + (c0 + c) * " + U(in_spatial) + ";\n";
+  body += "  uint wbase = pc.o1 + (ch0 * " + U(cg) + " + c) * " + U(kernel_size) + ";\n";
+  // The axes before the last: one position for the whole block (padding skipped as a whole).
+  for (size_t d = 0; d < last; ++d) {
+    const std::string sd = S(static_cast<int64_t>(d));
+    body += "  for (int k" + sd + " = 0; k" + sd + " < " + S(w.kernel[d]) + "; ++k" + sd + ") {\n";
+    body += "    int p" + sd + " = o" + sd + " * " + S(w.stride[d]) + " - " + S(w.pad_begin[d]) +
+            " + k" + sd + " * " + S(w.dilation[d]) + ";\n";
+    body += "    if (p" + sd + " < 0 || p" + sd + " >= " + S(w.in[d]) + ") continue;\n";
+  }
+  std::string row = "0u";
+  for (size_t d = 0; d < last; ++d) {
+    row = "(" + row + " + uint(p" + S(static_cast<int64_t>(d)) + ")) * " + U(w.in[d + 1]);
+  }
+  std::string windex = "0u";
+  for (size_t d = 0; d < last; ++d) {
+    windex = "(" + windex + " + uint(k" + S(static_cast<int64_t>(d)) + ")) * " + U(w.kernel[d + 1]);
+  }
+  body += "  uint xrow = xbase + " + row + ";\n  uint wrow = wbase + " + windex + ";\n";
+  // The last axis: each pixel of the block has its own input position and padding.
+  body += "  for (int k" + sl + " = 0; k" + sl + " < " + S(w.kernel[last]) + "; ++k" + sl + ") {\n";
+  for (int64_t t = 0; t < oc; ++t) {
+    body += "    float w" + S(t) + " = b1.d[wrow + uint(k" + sl + ") + " +
+            U(static_cast<uint64_t>(t * cg) * kernel_size) + "];\n";
+  }
+  for (int64_t j = 0; j < px; ++j) {
+    const std::string p = "q" + S(j);
+    body += "    int " + p + " = (ob * " + S(px) + " + " + S(j) + ") * " + S(w.stride[last]) +
+            " - " + S(w.pad_begin[last]) + " + k" + sl + " * " + S(w.dilation[last]) + ";\n";
+    body += "    if (" + p + " >= 0 && " + p + " < " + S(w.in[last]) + ") {\n";
+    body += "      float xv = b0.d[xrow + uint(" + p + ")];\n";
+    for (int64_t t = 0; t < oc; ++t) {
+      body += "      acc" + S(t) + "_" + S(j) + " += xv * w" + S(t) + ";\n";
+    }
+    body += "    }\n";
+  }
+  for (size_t d = 0; d <= w.spatial; ++d) body += "  }\n";
+  // Output pixel (r * width + ob * px + j) of channel ch0 + t.
+  std::string pixel_row = "0u";
+  for (size_t d = 0; d < last; ++d) {
+    pixel_row =
+        "(" + pixel_row + " + uint(o" + S(static_cast<int64_t>(d)) + ")) * " + U(w.out[d + 1]);
+  }
+  body += "  uint obase = pc.o" + out_b + " + (n * " + U(channels) + " + ch0) * " + U(out_spatial) +
+          " + " + pixel_row + " + uint(ob * " + S(px) + ");\n";
+  for (int64_t j = 0; j < px; ++j) {
+    const bool guard = width % px != 0;
+    if (guard) body += "  if (ob * " + S(px) + " + " + S(j) + " < " + S(width) + ") {\n";
+    for (int64_t t = 0; t < oc; ++t) {
+      body += "  b" + out_b + ".d[obase + " +
+              U(static_cast<uint64_t>(t) * out_spatial + static_cast<uint64_t>(j)) + "] = acc" +
+              S(t) + "_" + S(j) + ";\n";
+    }
+    if (guard) body += "  }\n";
+  }
+  kernel.glsl = glsl::Header(local, 1, kernel.num_inputs, 1) + "\nvoid main() {\n" + body + "}\n";
+  return kernel;
+}
+
 }  // namespace
 
 bool IsWindowOp(const std::string& op) {
@@ -204,12 +319,47 @@ uint64_t ConvMacs(const GraphInfo& graph, const hetrun_node& node) {
   return graph.value(node.outputs[0]).elements() * Product({wd.begin() + 1, wd.end()});
 }
 
-Kernel GenerateWindow(const GraphInfo& graph, uint32_t k, const Limits& limits) {
+std::vector<Tunable> ConvTunables(const GraphInfo& graph, const hetrun_node& node,
+                                  const Limits& limits) {
+  Window w;
+  if (!CheckConv(graph, node, &w).empty()) return {};
+  const std::vector<int64_t>& wd = graph.value(node.inputs[1]).dims;
+  const int64_t mg = wd[0] / plugin::AttrInt(node, "group", 1);
+  Tunable oc{"oc_per_invocation",
+             "output channels one invocation computes, sharing its input loads",
+             {},
+             1};
+  // Blocks of channels run as work group rows, pixels as columns (of at least 16).
+  const std::vector<int64_t>& y = graph.value(node.outputs[0]).dims;
+  const uint64_t out_pixels = Product({y.begin() + 2, y.end()});
+  const bool fits = (out_pixels + 15) / 16 <= limits.max_groups[0] &&
+                    static_cast<uint64_t>(y[0] * y[1]) <= limits.max_groups[1];
+  for (int64_t c : {1, 2, 4, 8, 16, 32})
+    if (mg % c == 0 && (c == 1 || fits)) oc.values.push_back(c);
+  Tunable pixels{"pixels_per_invocation",
+                 "neighbouring output pixels (last axis) one invocation computes, sharing weights",
+                 {},
+                 1};
+  for (int64_t p : {1, 2, 4, 8, 16})
+    if (p == 1 || (fits && p < 2 * y.back())) pixels.values.push_back(p);
+  Tunable local{"local_size", "invocations per work group", {64}, 64};
+  for (int64_t size : {16, 32, 128, 256})
+    if (size <= limits.max_local_invocations) local.values.push_back(size);
+  return {oc, pixels, local};
+}
+
+Kernel GenerateWindow(const GraphInfo& graph, uint32_t k, const Limits& limits,
+                      const NodeTuning& tuning) {
   const hetrun_node& node = graph.node(k);
   const std::string op = node.op_type;
   const std::string why = CheckWindow(graph, node);
   if (!why.empty()) throw plugin::Error(HETRUN_STATUS_UNIMPLEMENTED, why);
   const std::vector<int64_t>& x = graph.value(node.inputs[0]).dims;
+  if (op == "Conv") {
+    const int64_t oc = TunedValue(tuning, "oc_per_invocation", 1);
+    const int64_t px = TunedValue(tuning, "pixels_per_invocation", 1);
+    if (oc > 1 || px > 1) return GenerateConvBlocked(graph, k, oc, px, tuning);
+  }
   const uint64_t count = graph.value(node.outputs[0]).elements();
   Kernel kernel;
   kernel.what = graph.Describe(k);
@@ -295,7 +445,7 @@ Kernel GenerateWindow(const GraphInfo& graph, uint32_t k, const Limits& limits) 
       if (!max) body += "  acc /= float(cnt);\n";
     }
   }
-  const uint32_t local = 64;
+  const auto local = static_cast<uint32_t>(TunedValue(tuning, "local_size", 64));
   const uint32_t stride = glsl::SpreadGroups(count, local, limits, kernel.groups);
   kernel.glsl = glsl::Header(local, 1, kernel.num_inputs, 1) +
                 "\nvoid main() {\n  uint i = gl_GlobalInvocationID.x + gl_GlobalInvocationID.y * " +

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "errors.h"
 #include "pipeline_cache.h"
@@ -30,6 +31,14 @@ void Device::Create() {
   create.pQueueCreateInfos = &queue;
   create.pEnabledFeatures = &enabled;
   VkCheck(vkCreateDevice(physical_.handle, &create, nullptr, &device_), "vkCreateDevice");
+  uint32_t families = 0;
+  vkGetPhysicalDeviceQueueFamilyProperties(physical_.handle, &families, nullptr);
+  std::vector<VkQueueFamilyProperties> family(families);
+  vkGetPhysicalDeviceQueueFamilyProperties(physical_.handle, &families, family.data());
+  // A period of 0 would make every time 0: treat it as no timestamps.
+  if (physical_.queue_family < families && physical_.properties.limits.timestampPeriod > 0) {
+    timestamp_bits_ = family[physical_.queue_family].timestampValidBits;
+  }
   vkGetDeviceQueue(device_, physical_.queue_family, 0, &queue_handle_);
   VkCommandPoolCreateInfo pool{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
   pool.flags = VK_COMMAND_POOL_CREATE_TRANSIENT_BIT;

@@ -30,6 +30,9 @@ class Device : public std::enable_shared_from_this<Device> {
   const VkPhysicalDeviceLimits& limits() const { return physical_.properties.limits; }
   // shaderInt64, enabled when the device has it: int64 tensors need it.
   bool shader_int64() const { return shader_int64_; }
+  // Valid bits of the compute queue's timestamps; 0 when it has none (execute is then timed by the
+  // submission thread's clock).
+  uint32_t timestamp_bits() const { return timestamp_bits_; }
   VkPipelineCache pipeline_cache() const;
 
   // Memory type index with `required` flags (preferring `preferred` too) among `type_bits`;
@@ -61,6 +64,7 @@ class Device : public std::enable_shared_from_this<Device> {
   VkCommandPool pool_ = VK_NULL_HANDLE;
   bool unified_memory_ = false;
   bool shader_int64_ = false;
+  uint32_t timestamp_bits_ = 0;
   std::atomic<bool> lost_{false};
   std::unique_ptr<PipelineCache> cache_;
   SubmissionQueue queue_;  // last: its thread stops (Close) before the rest goes

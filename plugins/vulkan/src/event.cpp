@@ -2,13 +2,14 @@
 
 namespace hetrun::vulkan {
 
-void Event::Complete(hetrun_status_code_t code, std::string message) {
+void Event::Complete(hetrun_status_code_t code, std::string message, double elapsed_us) {
   {
     std::lock_guard lock(mutex_);
     if (done_) return;
     done_ = true;
     code_ = code;
     message_ = std::move(message);
+    elapsed_us_ = elapsed_us;
   }
   signalled_.notify_all();
 }
@@ -35,6 +36,11 @@ hetrun_status_code_t Event::code() const {
 std::string Event::message() const {
   std::lock_guard lock(mutex_);
   return message_;
+}
+
+double Event::elapsed_us() const {
+  std::lock_guard lock(mutex_);
+  return elapsed_us_;
 }
 
 }  // namespace hetrun::vulkan

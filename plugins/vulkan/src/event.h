@@ -16,14 +16,17 @@ namespace hetrun::vulkan {
 
 class Event {
  public:
-  // Signals the event with the work's outcome (code OK for success). Only the first call counts.
-  void Complete(hetrun_status_code_t code, std::string message);
+  // Signals the event with the work's outcome (code OK for success) and, when known, how long the
+  // device took in microseconds (negative: unknown). Only the first call counts.
+  void Complete(hetrun_status_code_t code, std::string message, double elapsed_us = -1);
   // Blocks until signalled; std::nullopt waits forever. Returns whether the event has signalled.
   bool Wait(std::optional<std::chrono::milliseconds> timeout) const;
   bool done() const;
   // The outcome; meaningful once done().
   hetrun_status_code_t code() const;
   std::string message() const;
+  // The device time given to Complete; negative when unknown or not signalled yet.
+  double elapsed_us() const;
 
  private:
   mutable std::mutex mutex_;
@@ -31,6 +34,7 @@ class Event {
   bool done_ = false;
   hetrun_status_code_t code_ = HETRUN_STATUS_OK;
   std::string message_;
+  double elapsed_us_ = -1;
 };
 
 }  // namespace hetrun::vulkan

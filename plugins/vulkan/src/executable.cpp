@@ -1,6 +1,7 @@
 #include "executable.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "errors.h"
@@ -20,6 +21,9 @@ Limits DeviceLimits(const Device& device) {
   limits.max_buffer_bytes = device.limits().maxStorageBufferRange;
   for (int d = 0; d < 3; ++d) limits.max_groups[d] = device.limits().maxComputeWorkGroupCount[d];
   limits.int64 = device.shader_int64();
+  limits.max_local_invocations = std::min({device.limits().maxComputeWorkGroupInvocations,
+                                           device.limits().maxComputeWorkGroupSize[0],
+                                           device.limits().maxComputeWorkGroupSize[1]});
   return limits;
 }
 
@@ -30,11 +34,15 @@ uint32_t MaxBindings(const Device& device) {
 }
 
 std::shared_ptr<Executable> Executable::Compile(std::shared_ptr<Device> device,
-                                                const hetrun_graph_view& part) {
+                                                const hetrun_graph_view& part,
+                                                const hetrun_tuning_value* values,
+                                                uint32_t num_values) {
   device->CheckNotLost();
   std::shared_ptr<Executable> exe(new Executable(device));
   const GraphInfo graph(part);
-  exe->plan_ = BuildPlan(graph, DeviceLimits(*device), MaxBindings(*device));
+  const Limits limits = DeviceLimits(*device);
+  const PartTuning tuning = ResolveTuning(graph, limits, values, num_values);
+  exe->plan_ = BuildPlan(graph, limits, MaxBindings(*device), tuning);
   for (int32_t v : exe->plan_.outputs) {
     const ValueInfo& value = exe->plan_.values[static_cast<size_t>(v)];
     if (v < 0 || (!exe->plan_.produced[exe->plan_.root[v]] && !value.constant &&
@@ -173,7 +181,8 @@ void Executable::CheckArg(const hetrun_tensor_arg& arg, int32_t v, const char* r
   }
 }
 
-std::vector<std::shared_ptr<Buffer>> Executable::Run(const RunArgs& args) const {
+std::vector<std::shared_ptr<Buffer>> Executable::Run(const RunArgs& args,
+                                                     double* elapsed_us) const {
   device_->CheckNotLost();
   const size_t n = plan_.values.size();
   std::vector<Bound> where(n);
@@ -260,7 +269,29 @@ std::vector<std::shared_ptr<Buffer>> Executable::Run(const RunArgs& args) const 
     vkUpdateDescriptorSets(vk, static_cast<uint32_t>(writes.size()), writes.data(), 0, nullptr);
   }
 
+  // Two timestamps around the dispatches and copies, when the queue has them.
+  VkQueryPool queries = VK_NULL_HANDLE;
+  if (elapsed_us && device_->timestamp_bits() > 0) {
+    VkQueryPoolCreateInfo query_info{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
+    query_info.queryType = VK_QUERY_TYPE_TIMESTAMP;
+    query_info.queryCount = 2;
+    if (vkCreateQueryPool(vk, &query_info, nullptr, &queries) != VK_SUCCESS) {
+      queries = VK_NULL_HANDLE;  // timed by the clock instead
+    }
+  }
+  struct QueryGuard {
+    VkDevice vk;
+    VkQueryPool pool;
+    ~QueryGuard() {
+      if (pool) vkDestroyQueryPool(vk, pool, nullptr);
+    }
+  } query_guard{vk, queries};
+  const auto started = std::chrono::steady_clock::now();
   device_->RunCommands([&](VkCommandBuffer commands) {
+    if (queries) {
+      vkCmdResetQueryPool(commands, queries, 0, 2);
+      vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, queries, 0);
+    }
     VkMemoryBarrier barrier{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
     barrier.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
     barrier.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
@@ -285,7 +316,21 @@ std::vector<std::shared_ptr<Buffer>> Executable::Run(const RunArgs& args) const 
       const VkBufferCopy region{source.offset, target.offset, Bytes(plan_.values[v])};
       vkCmdCopyBuffer(commands, source.buffer->handle(), target.buffer->handle(), 1, &region);
     }
+    if (queries) vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries, 1);
   });
+  if (elapsed_us) {
+    const std::chrono::duration<double, std::micro> wall =
+        std::chrono::steady_clock::now() - started;
+    *elapsed_us = wall.count();
+    uint64_t stamps[2] = {0, 0};
+    if (queries && vkGetQueryPoolResults(vk, queries, 0, 2, sizeof stamps, stamps, sizeof stamps[0],
+                                         VK_QUERY_RESULT_64_BIT) == VK_SUCCESS) {
+      const uint32_t bits = device_->timestamp_bits();
+      const uint64_t mask = bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
+      const uint64_t ticks = ((stamps[1] & mask) - (stamps[0] & mask)) & mask;
+      *elapsed_us = static_cast<double>(ticks) * device_->limits().timestampPeriod / 1000.0;
+    }
+  }
   return allocated;
 }
 

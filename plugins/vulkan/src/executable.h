@@ -25,8 +25,11 @@ uint32_t MaxBindings(const Device& device);
 class Executable {
  public:
   // Throws plugin::Error; problems with a node are reported as "node 'name' (Op): why".
+  // `values` (compile_tuned's, checked here: INVALID_ARGUMENT) pick tunables; none is compile().
   static std::shared_ptr<Executable> Compile(std::shared_ptr<Device> device,
-                                             const hetrun_graph_view& part);
+                                             const hetrun_graph_view& part,
+                                             const hetrun_tuning_value* values = nullptr,
+                                             uint32_t num_values = 0);
   ~Executable();
   Executable(const Executable&) = delete;
   Executable& operator=(const Executable&) = delete;
@@ -45,8 +48,10 @@ class Executable {
   RunArgs Bind(const hetrun_tensor_arg* inputs, uint32_t num_inputs,
                const hetrun_tensor_arg* outputs, uint32_t num_outputs, Unwrap&& unwrap) const;
   // Runs the part on the calling thread and waits for the device. Returns, per output, the buffer
-  // the plugin allocated (null where the host gave one). Throws plugin::Error.
-  std::vector<std::shared_ptr<Buffer>> Run(const RunArgs& args) const;
+  // the plugin allocated (null where the host gave one), and in *elapsed_us how long the device
+  // took: by timestamp queries where the queue has them, else the calling thread's clock around
+  // the submission. Throws plugin::Error.
+  std::vector<std::shared_ptr<Buffer>> Run(const RunArgs& args, double* elapsed_us = nullptr) const;
 
   const std::shared_ptr<Device>& device() const { return device_; }
   const Plan& plan() const { return plan_; }

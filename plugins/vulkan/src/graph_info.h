@@ -16,6 +16,7 @@ struct Limits {
   uint64_t max_buffer_bytes = uint64_t{128} << 20;  // maxStorageBufferRange
   uint32_t max_groups[3] = {65535, 65535, 65535};   // maxComputeWorkGroupCount
   bool int64 = true;                                // shaderInt64: int64 tensors in kernels
+  uint32_t max_local_invocations = 256;  // maxComputeWorkGroupInvocations (and Size[0], [1])
 };
 
 struct ValueInfo {

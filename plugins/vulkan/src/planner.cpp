@@ -22,7 +22,8 @@ struct Group {
 
 }  // namespace
 
-Plan BuildPlan(const GraphInfo& graph, const Limits& limits, uint32_t max_bindings) {
+Plan BuildPlan(const GraphInfo& graph, const Limits& limits, uint32_t max_bindings,
+               const PartTuning& tuning) {
   const hetrun_graph_view& view = graph.view();
   Plan plan;
   plan.values.reserve(graph.num_values());
@@ -102,16 +103,18 @@ Plan BuildPlan(const GraphInfo& graph, const Limits& limits, uint32_t max_bindin
     producer_group[out] = steps.back().group;
   }
 
+  const NodeTuning untuned;
   for (const Step& step : steps) {
     if (step.group < 0) {
+      const NodeTuning& tuned = step.node < tuning.size() ? tuning[step.node] : untuned;
       const std::string op = graph.node(step.node).op_type;
       if (op == "MatMul" || op == "Gemm") {
-        plan.kernels.push_back(GenerateMatMul(graph, step.node, limits));
+        plan.kernels.push_back(GenerateMatMul(graph, step.node, limits, tuned));
       } else if (IsTransposeOp(op)) {
         plan.kernels.push_back(GenerateTranspose(graph, step.node, limits));
         RetypeMovement(graph.value(graph.node(step.node).outputs[0]).dtype, &plan.kernels.back());
       } else if (IsWindowOp(op)) {
-        plan.kernels.push_back(GenerateWindow(graph, step.node, limits));
+        plan.kernels.push_back(GenerateWindow(graph, step.node, limits, tuned));
       } else if (IsReduceOp(op)) {
         plan.kernels.push_back(GenerateReduceOrNorm(graph, step.node, limits));
       } else if (IsMovementOp(op)) {

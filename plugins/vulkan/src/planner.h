@@ -23,6 +23,8 @@ struct Plan {
 // Throws plugin::Error: UNIMPLEMENTED naming the node it cannot run, INTERNAL when a generated
 // module does not compile or validate (checked later, by the executable), INVALID_ARGUMENT for a
 // malformed view.
-Plan BuildPlan(const GraphInfo& graph, const Limits& limits, uint32_t max_bindings);
+// `tuning` (empty, or one entry per node) picks the code generators' tunables (tuning.h).
+Plan BuildPlan(const GraphInfo& graph, const Limits& limits, uint32_t max_bindings,
+               const PartTuning& tuning = {});
 
 }  // namespace hetrun::vulkan

@@ -2,6 +2,7 @@
 // checks its handles and runs its body under plugin::Guard, so no exception leaves the library.
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -10,10 +11,13 @@
 #include <vector>
 
 #include "errors.h"
+#include "executable.h"
+#include "graph_info.h"
 #include "handles.h"
 #include "hetrun/plugin.h"
 #include "hetrun/plugin.hpp"
 #include "query_support.h"
+#include "tuning.h"
 #include "vk_instance.h"
 
 namespace hetrun::vulkan {
@@ -149,6 +153,56 @@ hetrun_status_t Compile(hetrun_device_t device, const hetrun_graph_view* part,
   });
 }
 
+hetrun_status_t ListTunablesEntry(hetrun_device_t device, const hetrun_graph_view* graph,
+                                  uint32_t node, hetrun_tunable* out, uint32_t capacity,
+                                  uint32_t* out_count) {
+  return plugin::Guard([&] {
+    const Device& dev = UnwrapDevice(device);
+    CheckOut(graph, "graph");
+    CheckOut(out_count, "out_count");
+    if (capacity && !out) ThrowInvalid("out is NULL with capacity > 0");
+    if (capacity && out->struct_size < sizeof(hetrun_tunable)) {
+      ThrowInvalid("out[0].struct_size " + std::to_string(out->struct_size) +
+                   " is smaller than hetrun_tunable (" + std::to_string(sizeof(hetrun_tunable)) +
+                   " bytes)");
+    }
+    const GraphInfo info(*graph);
+    if (node >= graph->num_nodes) {
+      ThrowInvalid("node " + std::to_string(node) + " is outside the graph of " +
+                   std::to_string(graph->num_nodes) + " nodes");
+    }
+    const std::vector<Tunable> list = ListTunables(info, node, DeviceLimits(dev));
+    const size_t step = capacity ? out->struct_size : 0;
+    for (size_t i = 0; i < list.size() && i < capacity; ++i) {
+      const Tunable& t = list[i];
+      auto* entry = reinterpret_cast<hetrun_tunable*>(reinterpret_cast<char*>(out) + i * step);
+      hetrun_tunable filled{};
+      filled.struct_size = entry->struct_size;
+      filled.num_values = static_cast<uint32_t>(t.values.size());
+      std::snprintf(filled.name, sizeof filled.name, "%s", t.name.c_str());
+      std::snprintf(filled.description, sizeof filled.description, "%s", t.description.c_str());
+      std::copy(t.values.begin(), t.values.end(), filled.values);
+      filled.default_value = t.default_value;
+      std::memcpy(entry, &filled, sizeof filled);  // the host's entry is at least this large
+    }
+    *out_count = static_cast<uint32_t>(list.size());
+  });
+}
+
+hetrun_status_t CompileTuned(hetrun_device_t device, const hetrun_graph_view* part,
+                             const hetrun_tuning_value* values, uint32_t num_values,
+                             hetrun_executable_t* out_executable) {
+  return plugin::Guard([&] {
+    UnwrapDevice(device);
+    CheckOut(part, "part");
+    CheckOut(out_executable, "out_executable");
+    if (num_values && !values) ThrowInvalid("values is NULL with num_values > 0");
+    auto handle = std::make_unique<hetrun_executable_s>();
+    handle->executable = Executable::Compile(device->device, *part, values, num_values);
+    *out_executable = handle.release();
+  });
+}
+
 void ExecutableRelease(hetrun_executable_t executable) {
   ReleaseHandle(executable, HandleTag::kExecutable);
 }
@@ -233,7 +287,8 @@ void RunQueued(const Executable& exe, const Executable::RunArgs& args,
     }
   }
   try {
-    std::vector<std::shared_ptr<Buffer>> allocated = exe.Run(args);
+    double elapsed_us = -1;
+    std::vector<std::shared_ptr<Buffer>> allocated = exe.Run(args, &elapsed_us);
     for (size_t j = 0; j < allocated.size(); ++j) {
       if (!allocated[j]) continue;
       auto handle = std::make_unique<hetrun_buffer_s>();
@@ -246,7 +301,7 @@ void RunQueued(const Executable& exe, const Executable::RunArgs& args,
       std::copy(dims.begin(), dims.end(), entry.dims);
       entry.buffer = handle.release();
     }
-    done.Complete(HETRUN_STATUS_OK, "");
+    done.Complete(HETRUN_STATUS_OK, "", elapsed_us);
   } catch (...) {
     auto [code, message] = DescribeCurrentException();
     done.Complete(code, std::move(message));
@@ -314,6 +369,25 @@ void EventRelease(hetrun_device_t /*device*/, hetrun_event_t event) {
   ReleaseHandle(event, HandleTag::kEvent);
 }
 
+hetrun_status_t EventElapsedUs(hetrun_device_t device, hetrun_event_t event, double* out_us) {
+  return plugin::Guard([&] {
+    UnwrapDevice(device);
+    const Event& e = *UnwrapEvent(event);
+    CheckOut(out_us, "out_us");
+    if (!e.done()) {
+      throw plugin::Error(HETRUN_STATUS_UNIMPLEMENTED, "the event has not signalled yet");
+    }
+    if (e.code() != HETRUN_STATUS_OK) {
+      throw plugin::Error(HETRUN_STATUS_UNIMPLEMENTED,
+                          "the work the event tracks failed, so it has no time: " + e.message());
+    }
+    if (e.elapsed_us() < 0) {
+      throw plugin::Error(HETRUN_STATUS_UNIMPLEMENTED, "no device time was taken for this event");
+    }
+    *out_us = e.elapsed_us();
+  });
+}
+
 const hetrun_plugin_v1 kPluginTable = {
     .struct_size = sizeof(hetrun_plugin_v1),
     .abi_major = HETRUN_ABI_MAJOR,
@@ -341,6 +415,9 @@ const hetrun_plugin_v1 kPluginTable = {
     .event_wait = EventWait,
     .event_query = EventQuery,
     .event_release = EventRelease,
+    .list_tunables = ListTunablesEntry,
+    .compile_tuned = CompileTuned,
+    .event_elapsed_us = EventElapsedUs,
 };
 
 }  // namespace

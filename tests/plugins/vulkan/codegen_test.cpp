@@ -11,6 +11,7 @@
 #include "hetrun/plugin.hpp"
 #include "planner.h"
 #include "shader_compiler.h"
+#include "tuning.h"
 
 namespace hetrun::vulkan {
 namespace {
@@ -231,6 +232,43 @@ TEST(VulkanCodegen, UnsupportedNodesAreDeclinedWithAReason) {
     FAIL() << "expected UNIMPLEMENTED";
   } catch (const plugin::Error& e) {
     EXPECT_EQ(e.code(), HETRUN_STATUS_UNIMPLEMENTED);
+  }
+}
+
+// Tuning: naming every tunable at its default generates exactly the untuned kernels (the defaults
+// are today's kernels), every other candidate changes the GLSL, and every candidate validates.
+TEST(VulkanCodegen, TunedKernelsValidateAndDefaultsAreUntuned) {
+  Graph matmul;
+  matmul.Value("a", {2, 19, 23}).Value("b", {23, 37}).Value("y", {2, 19, 37});
+  matmul.Node("MatMul", {"a", "b"}, {"y"}).Inputs({"a", "b"}).Outputs({"y"});
+  Graph conv;
+  conv.Value("x", {1, 3, 9, 10}).Constant("w", {8, 3, 3, 3}, std::vector<float>(216, 0.5f));
+  conv.Value("y", {1, 8, 9, 10}).Node("Conv", {"x", "w"}, {"y"}).Ints("pads", {1, 1, 1, 1});
+  conv.Inputs({"x"}).Outputs({"y"});
+  for (Graph* g : {&matmul, &conv}) {
+    const GraphInfo info(*g->view());
+    const Limits limits;
+    const std::vector<Tunable> list = ListTunables(info, 0, limits);
+    ASSERT_FALSE(list.empty());
+    const std::string untuned = BuildPlan(info, limits, 32).kernels.at(0).glsl;
+    NodeTuning defaults;
+    for (const Tunable& t : list) defaults[t.name] = t.default_value;
+    EXPECT_EQ(BuildPlan(info, limits, 32, {defaults}).kernels.at(0).glsl, untuned);
+    for (const Tunable& t : list) {
+      for (int64_t value : t.values) {
+        NodeTuning tuning = defaults;
+        tuning[t.name] = value;
+        if (t.name != "variant" && defaults.count("variant")) tuning["variant"] = 1;
+        const std::string glsl = BuildPlan(info, limits, 32, {tuning}).kernels.at(0).glsl;
+        SCOPED_TRACE(t.name + "=" + std::to_string(value));
+        if (tuning != defaults) {
+          EXPECT_NE(glsl, untuned);
+        }
+        std::vector<uint32_t> spirv;
+        EXPECT_NO_THROW(spirv = CompileComputeShader(glsl, t.name)) << glsl;
+        EXPECT_EQ(ValidateSpirv(spirv), "");
+      }
+    }
   }
 }
 

@@ -109,6 +109,16 @@ Status Session::Compile(const hetrun_graph_view* part, hetrun_executable_t* out)
   return status;
 }
 
+Status Session::CompileTuned(const hetrun_graph_view* part,
+                             const std::vector<hetrun_tuning_value>& values,
+                             hetrun_executable_t* out) {
+  *out = nullptr;
+  Status status(
+      p_->compile_tuned(dev_, part, values.data(), static_cast<uint32_t>(values.size()), out));
+  if (*out) executables_.push_back(*out);
+  return status;
+}
+
 namespace {
 
 size_t ElementSize(hetrun_dtype_t dtype) {
@@ -155,9 +165,10 @@ std::vector<float> FromBytes(const std::vector<uint8_t>& bytes, hetrun_dtype_t d
 Status Session::RunGraph(const hetrun_graph_view* part,
                          const std::vector<std::vector<float>>& inputs,
                          std::vector<std::vector<float>>* outputs,
-                         std::vector<std::vector<int64_t>>* output_dims) {
+                         std::vector<std::vector<int64_t>>* output_dims,
+                         const std::vector<hetrun_tuning_value>* tuning) {
   hetrun_executable_t exe = nullptr;
-  Status compiled = Compile(part, &exe);
+  Status compiled = tuning ? CompileTuned(part, *tuning, &exe) : Compile(part, &exe);
   if (!compiled.ok()) return compiled;
   std::vector<hetrun_tensor_arg> in_args;
   for (uint32_t i = 0; i < part->num_inputs; ++i) {

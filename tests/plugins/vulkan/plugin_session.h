@@ -73,13 +73,18 @@ class Session {
   std::vector<float> Download(hetrun_buffer_t buffer, size_t count, uint64_t offset = 0);
   // Compiles `part`; the executable is released with the session.
   Status Compile(const hetrun_graph_view* part, hetrun_executable_t* out);
+  // compile_tuned with `values`; the executable is released with the session.
+  Status CompileTuned(const hetrun_graph_view* part, const std::vector<hetrun_tuning_value>& values,
+                      hetrun_executable_t* out);
   // Compiles and runs `part` with `inputs` (in part input order, dims from the view), every
   // output allocated by the plugin; fills `outputs` (values) and `output_dims`.
   // Inputs of int32/int64/bool values are given as whole floats and uploaded in their dtype;
-  // such outputs come back converted to floats the same way.
+  // such outputs come back converted to floats the same way. With `tuning`, the part is compiled
+  // by compile_tuned with those values.
   Status RunGraph(const hetrun_graph_view* part, const std::vector<std::vector<float>>& inputs,
                   std::vector<std::vector<float>>* outputs,
-                  std::vector<std::vector<int64_t>>* output_dims = nullptr);
+                  std::vector<std::vector<int64_t>>* output_dims = nullptr,
+                  const std::vector<hetrun_tuning_value>* tuning = nullptr);
 
  private:
   const hetrun_plugin_v1* p_ = nullptr;
