@@ -300,7 +300,8 @@ class Device {
   // constant data (hetrun_value.data), valid while the executable lives: copy what else you keep.
   virtual std::shared_ptr<Executable> Compile(const hetrun_graph_view& part) = 0;
   // The tunable parameters of node `node` of `graph` (one you accept). They may depend on the
-  // device and the node's op, attributes and shapes only. Default: none (and compile_tuned is compile).
+  // device and the node's op, attributes and shapes only. Default: none (and compile_tuned is
+  // compile).
   virtual std::vector<Tunable> Tunables(const hetrun_graph_view& graph, uint32_t node) {
     (void)graph;
     (void)node;
