@@ -3,17 +3,24 @@
 # cache, then compare in the same run the median latency of every device alone with the
 # multi-device plan made from the measured costs, and the multi-device plan made from estimates.
 # The issue's bar: the tuned plan is no slower than the fastest single device (within 5%).
-# Usage: bench/tuned_placement.sh [--build DIR] [--iterations N] [--devices vulkan,cpu]
+# Each device alone is timed once (to find the fastest); then the fastest alone, the estimated plan
+# and the measured plan are timed side by side --runs times, and the medians and the ratio's range
+# are printed (single runs on a shared machine vary by more than the 5% being checked).
+# Usage: bench/tuned_placement.sh [--build DIR] [--iterations N] [--runs R] [--devices vulkan,cpu]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build="$root/build/release" iterations=5 devices=vulkan,cpu
+build="$root/build/release" iterations=5 runs=3 devices=vulkan,cpu
 while (($#)); do
   case "$1" in
     --build) build=$2; shift 2 ;;
     --iterations) iterations=$2; shift 2 ;;
+    --runs) runs=$2; shift 2 ;;
     --devices) devices=$2; shift 2 ;;
-    *) echo "usage: bench/tuned_placement.sh [--build DIR] [--iterations N] [--devices LIST]" >&2; exit 2 ;;
+    *) echo "usage: bench/tuned_placement.sh [--build DIR] [--iterations N] [--runs R] [--devices LIST]" >&2; exit 2 ;;
   esac
+done
+for n in "$iterations" "$runs"; do
+  [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "bench: --iterations and --runs take a positive count, not '$n'" >&2; exit 2; }
 done
 shared="$root/../shared"
 hetrun="$build/bin/hetrun"
@@ -41,7 +48,7 @@ print(" / ".join("%s %d" % (d, c[d]) for d in p["devices"]))' "$scratch/p.json"
 IFS=',' read -r -a device_list <<<"$devices"
 header="| model | tune s |" rule="|---|---|"
 for d in "${device_list[@]}"; do header+=" $d alone ms |"; rule+="---|"; done
-header+=" $devices estimated ms (nodes) | $devices measured ms (nodes) | measured / best alone |"
+header+=" $devices estimated ms (nodes) | $devices measured ms (nodes) | measured / best alone (range) |"
 rule+="---|---|---|"
 echo "$header"
 echo "$rule"
@@ -59,18 +66,32 @@ for c in "${cases[@]}"; do
   "$hetrun" tune --devices "$devices" --cache-dir "$cache" "${args[@]}" --json "$scratch/t.json" -q
   tune_s=$(/usr/bin/python3 -c 'import json,sys; print("%.1f" % json.load(open(sys.argv[1]))["elapsed_s"])' "$scratch/t.json")
   row="| $name | $tune_s |"
-  best=""
+  best="" best_device=""
   for d in "${device_list[@]}"; do
     if ms=$(median --devices "$d" "${args[@]}" 2>/dev/null); then
       row+=" $ms |"
-      best=$(/usr/bin/python3 -c "import sys; a=sys.argv[1]; b=float(sys.argv[2]); print(b if not a else min(float(a), b))" "$best" "$ms")
+      if [ -z "$best" ] || /usr/bin/python3 -c "import sys; sys.exit(float(sys.argv[1]) >= float(sys.argv[2]))" "$ms" "$best"; then
+        best=$ms best_device=$d
+      fi
     else
       row+=" not supported |"
     fi
   done
-  est=$(median --devices "$devices" "${args[@]}")
-  meas=$(median --devices "$devices" --cache-dir "$cache" "${args[@]}")
-  row+=" $est ($(placement --devices "$devices" "${args[@]}")) | $meas ($(placement --devices "$devices" --cache-dir "$cache" "${args[@]}")) |"
-  row+=" $(/usr/bin/python3 -c "import sys; print('%.2f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$meas" "$best") |"
+  alone_all="" est_all="" meas_all=""
+  for ((r = 0; r < runs; r++)); do  # side by side, so all three see the same machine
+    alone_all+=" $(median --devices "$best_device" "${args[@]}")"
+    est_all+=" $(median --devices "$devices" "${args[@]}")"
+    meas_all+=" $(median --devices "$devices" --cache-dir "$cache" "${args[@]}")"
+  done
+  row+=$(/usr/bin/python3 - "$alone_all" "$est_all" "$meas_all" "$(placement --devices "$devices" "${args[@]}")" \
+    "$(placement --devices "$devices" --cache-dir "$cache" "${args[@]}")" <<'PY'
+import statistics, sys
+alone, est, meas = ([float(x) for x in a.split()] for a in sys.argv[1:4])
+ratios = [m / a for m, a in zip(meas, alone)]
+print(" %.3f (%s) | %.3f (%s) | %.2f (%.2f-%.2f) |" % (
+    statistics.median(est), sys.argv[4], statistics.median(meas), sys.argv[5],
+    statistics.median(ratios), min(ratios), max(ratios)))
+PY
+)
   echo "$row"
 done
