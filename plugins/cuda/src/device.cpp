@@ -6,6 +6,7 @@
 #include "cuda_target.h"
 #include "executable.h"
 #include "graph_info.h"
+#include "tuning.h"
 
 namespace hetrun::cuda {
 namespace {
@@ -104,6 +105,23 @@ void Device::QuerySupport(const hetrun_graph_view& view, plugin::SupportAnswers&
 
 std::shared_ptr<plugin::Executable> Device::Compile(const hetrun_graph_view& part) {
   return std::make_shared<Executable>(shared_from_this(), part);
+}
+
+std::vector<plugin::Tunable> Device::Tunables(const hetrun_graph_view& graph, uint32_t node) {
+  std::vector<plugin::Tunable> tunables;
+  const vulkan::GraphInfo info(graph);
+  for (vulkan::Tunable& t : vulkan::ListTunables(info, node, gpu_.target.limits))
+    tunables.push_back(
+        {std::move(t.name), std::move(t.description), std::move(t.values), t.default_value});
+  return tunables;
+}
+
+std::shared_ptr<plugin::Executable> Device::CompileTuned(
+    const hetrun_graph_view& part, const std::vector<plugin::TuningChoice>& choices) {
+  // The framework has checked the choices against Tunables().
+  vulkan::PartTuning tuning(part.num_nodes);
+  for (const plugin::TuningChoice& c : choices) tuning[c.node][c.name] = c.value;
+  return std::make_shared<Executable>(shared_from_this(), part, tuning);
 }
 
 std::shared_ptr<plugin::Buffer> Device::Allocate(uint64_t bytes) {

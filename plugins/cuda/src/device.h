@@ -61,6 +61,12 @@ class Device final : public plugin::Device, public std::enable_shared_from_this<
 
   void QuerySupport(const hetrun_graph_view& graph, plugin::SupportAnswers& answers) override;
   std::shared_ptr<plugin::Executable> Compile(const hetrun_graph_view& part) override;
+  // The shared kernel generator's tunables (work-group sizes, register blocks: hetrun/vulkan's
+  // tuning.h), which suit a GPU differently from the defaults on some shapes: `hetrun tune`
+  // measures them.
+  std::vector<plugin::Tunable> Tunables(const hetrun_graph_view& graph, uint32_t node) override;
+  std::shared_ptr<plugin::Executable> CompileTuned(
+      const hetrun_graph_view& part, const std::vector<plugin::TuningChoice>& choices) override;
   std::shared_ptr<plugin::Buffer> Allocate(uint64_t bytes) override;
   void Write(plugin::Buffer& buffer, uint64_t offset, const void* src, uint64_t bytes) override;
   void Read(plugin::Buffer& buffer, uint64_t offset, void* dst, uint64_t bytes) override;

@@ -42,11 +42,12 @@ std::string NvrtcTargetFor(int arch) {
   return "compute_" + std::to_string(newest);
 }
 
-Executable::Executable(std::shared_ptr<Device> device, const hetrun_graph_view& part)
+Executable::Executable(std::shared_ptr<Device> device, const hetrun_graph_view& part,
+                       const vulkan::PartTuning& tuning)
     : device_(std::move(device)) {
   const vulkan::GraphInfo graph(part);
   const CudaTarget& target = device_->gpu().target;
-  plan_ = vulkan::BuildPlan(graph, target.limits, target.max_bindings);
+  plan_ = vulkan::BuildPlan(graph, target.limits, target.max_bindings, tuning);
   for (int32_t v : plan_.outputs) {
     const vulkan::ValueInfo& value = plan_.values[static_cast<size_t>(v)];
     const bool fed =

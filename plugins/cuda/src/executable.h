@@ -12,6 +12,7 @@
 #include "device.h"
 #include "hetrun/plugin/framework.hpp"
 #include "planner.h"
+#include "tuning.h"
 
 namespace hetrun::cuda {
 
@@ -28,7 +29,9 @@ class Executable final : public plugin::Executable,
  public:
   // Throws UNIMPLEMENTED naming the node for anything the device declines, INTERNAL with NVRTC's
   // log when a kernel does not compile, OUT_OF_MEMORY when the weights do not fit.
-  Executable(std::shared_ptr<Device> device, const hetrun_graph_view& part);
+  // `tuning`: chosen values of the kernel generator's tunables per node (empty: the defaults).
+  Executable(std::shared_ptr<Device> device, const hetrun_graph_view& part,
+             const vulkan::PartTuning& tuning = {});
   ~Executable() override;
 
   std::shared_ptr<plugin::Event> Execute(

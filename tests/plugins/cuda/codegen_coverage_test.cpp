@@ -31,6 +31,7 @@
 #include "op_catalog.h"
 #include "planner.h"
 #include "plugin_runs.h"
+#include "tuning.h"
 
 namespace hetrun::cuda {
 namespace {
@@ -197,6 +198,50 @@ TEST_F(CudaCodegenCoverage, EveryClaimedOpCompilesWithNvrtcAndPassesPtxas) {
   }
   for (const std::string& op : cov.vulkan_claims)
     EXPECT_TRUE(cov.cuda_claims.count(op)) << op << " is claimed by Vulkan's generator, not CUDA";
+}
+
+// The tunables the CUDA plugin lists (the shared generator's): every non-default candidate of the
+// MatMul, Gemm and Conv cases' kernels also translates, compiles with NVRTC and passes ptxas.
+TEST_F(CudaCodegenCoverage, EveryTunableCandidateCompilesWithNvrtcAndPassesPtxas) {
+  const CudaTarget target = OfflineTarget();
+  int candidates = 0;
+  for (const char* op : {"MatMul", "Gemm", "Conv"}) {
+    // The first case the plugin claims (random attributes: some are declined).
+    cp::OpCase c;
+    std::unique_ptr<core::GraphView> view;
+    for (int index = 0; index < 16 && !view; ++index) {
+      c = cp::MakeOpCase(op, core::DType::kFloat32, kSeed, index);
+      if (!ShapeFromReference(c)) continue;
+      view = core::GraphView::Build(c.graph);
+      if (!CheckNode(vulkan::GraphInfo(*view->view()), 0, target).empty()) view.reset();
+    }
+    ASSERT_TRUE(view) << "no claimed " << op << " case among the first 16";
+    const vulkan::GraphInfo graph(*view->view());
+    const std::vector<vulkan::Tunable> tunables = vulkan::ListTunables(graph, 0, target.limits);
+    EXPECT_FALSE(tunables.empty()) << op << " " << c.summary;
+    for (const vulkan::Tunable& t : tunables) {
+      for (int64_t value : t.values) {
+        if (value == t.default_value) continue;
+        const std::string label =
+            std::string(op) + " " + c.summary + " " + t.name + "=" + std::to_string(value);
+        const vulkan::Plan plan =
+            vulkan::BuildPlan(graph, target.limits, target.max_bindings, {{{t.name, value}}});
+        std::vector<CudaKernel> kernels;
+        for (uint32_t k = 0; k < plan.kernels.size(); ++k)
+          kernels.push_back(TranslateKernel(plan.kernels[k], k));
+        std::vector<char> ptx;
+        try {
+          ptx = CompileModule(kernels, "compute_90");
+        } catch (const std::exception& e) {
+          ADD_FAILURE() << label << ": " << e.what();
+          continue;
+        }
+        const std::string tag = std::string(op) + "_tuned_" + std::to_string(candidates++);
+        EXPECT_EQ(Ptxas(ptx, "sm_90", tag), "") << label;
+      }
+    }
+  }
+  EXPECT_GT(candidates, 10);
 }
 
 }  // namespace
