@@ -100,7 +100,9 @@ TEST(CliTune, SearchesTunableParametersAndSessionsCompileWithTheWinners) {
   ASSERT_EQ(plan.exit_code, 0) << plan.err;
   EXPECT_NE(plan.out.find("12 node(s) compiled with tuned values"), std::string::npos) << plan.out;
   EXPECT_NE(plan.out.find("(tuned delay=0)"), std::string::npos) << plan.out;
-  for (const nlohmann::json& node : nlohmann::json::parse(Slurp(plan_json))["nodes"])
+  const nlohmann::json planned = nlohmann::json::parse(Slurp(plan_json));
+  ASSERT_EQ(planned["nodes"].size(), 12u) << planned.dump(2);
+  for (const nlohmann::json& node : planned["nodes"])
     EXPECT_EQ(node.value("tuning", ""), "delay=0") << node.dump();
 
   const Command run = RunHetrun("-n 1 --warmup 0 -v" + devices + kModel, env, "tune");
