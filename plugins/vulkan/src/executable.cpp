@@ -10,6 +10,19 @@
 namespace hetrun::vulkan {
 namespace {
 
+// Runs `f` when the scope ends, however it ends (the Vulkan objects one run creates).
+template <typename F>
+class ScopeExit {
+ public:
+  explicit ScopeExit(F f) : f_(std::move(f)) {}
+  ~ScopeExit() { f_(); }
+  ScopeExit(const ScopeExit&) = delete;
+  ScopeExit& operator=(const ScopeExit&) = delete;
+
+ private:
+  F f_;
+};
+
 uint64_t Bytes(const ValueInfo& value) {
   return value.elements() * plugin::DTypeSize(value.dtype);
 }
@@ -231,13 +244,9 @@ std::vector<std::shared_ptr<Buffer>> Executable::Run(const RunArgs& args,
     pool_info.pPoolSizes = &size;
     VkCheck(vkCreateDescriptorPool(vk, &pool_info, nullptr, &pool), "vkCreateDescriptorPool");
   }
-  struct PoolGuard {
-    VkDevice vk;
-    VkDescriptorPool pool;
-    ~PoolGuard() {
-      if (pool) vkDestroyDescriptorPool(vk, pool, nullptr);
-    }
-  } guard{vk, pool};
+  const ScopeExit guard([&] {
+    if (pool) vkDestroyDescriptorPool(vk, pool, nullptr);
+  });
   std::vector<std::vector<uint32_t>> offsets(plan_.kernels.size());
   for (size_t k = 0; k < plan_.kernels.size(); ++k) {
     const Kernel& kernel = plan_.kernels[k];
@@ -279,13 +288,9 @@ std::vector<std::shared_ptr<Buffer>> Executable::Run(const RunArgs& args,
       queries = VK_NULL_HANDLE;  // timed by the clock instead
     }
   }
-  struct QueryGuard {
-    VkDevice vk;
-    VkQueryPool pool;
-    ~QueryGuard() {
-      if (pool) vkDestroyQueryPool(vk, pool, nullptr);
-    }
-  } query_guard{vk, queries};
+  const ScopeExit query_guard([&] {
+    if (queries) vkDestroyQueryPool(vk, queries, nullptr);
+  });
   const auto started = std::chrono::steady_clock::now();
   device_->RunCommands([&](VkCommandBuffer commands) {
     if (queries) {
