@@ -223,6 +223,7 @@ std::string PlanTable(const core::Graph& graph, const Plan& plan) {
       << " moved in all; estimated " << Fixed(plan.estimated_ms, 3) << " ms per run ("
       << plan.strategy << " strategy)\n";
   out << CostSummary(plan);
+  if (!plan.measured_note.empty()) out << plan.measured_note << "\n";
   if (!plan.memory.empty()) {
     out << "planned memory:";
     for (size_t d = 0; d < plan.memory.size(); ++d) {
@@ -270,6 +271,7 @@ std::string PlanJson(const core::Graph& graph, const Plan& plan, bool explain) {
             {"devices", plan.devices}, {"estimated_ms", plan.estimated_ms},
             {"parts", parts},          {"transfers", transfers},
             {"memory", memory}};
+  if (!plan.measured_note.empty()) j["measured"] = plan.measured_note;
   if (explain) {
     json nodes = json::array();
     for (size_t n = 0; n < graph.nodes.size(); ++n) {

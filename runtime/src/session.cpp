@@ -11,6 +11,7 @@
 #include "hetrun/partitioner/plan_format.h"
 #include "scheduler.h"
 #include "tuning/measured_costs.h"
+#include "tuning/plan_check.h"
 #include "warm_start.h"
 
 namespace hetrun::runtime {
@@ -203,6 +204,14 @@ Status Session::PlanParts(const SessionOptions& options,
   for (const std::string& warning :
        tuning::ApplyMeasuredCosts(options.cache_dir, options.threads, devices_, graph_, request))
     cache_info_.warning += (cache_info_.warning.empty() ? "" : "; ") + warning;
+  std::string measured_note;
+  if (tuning::FollowsPlanCheck(options)) {
+    std::vector<std::string> warnings;
+    measured_note = tuning::ApplyPlanCheck(options.cache_dir, options.threads, devices_, graph_,
+                                           request, &warnings);
+    for (const std::string& warning : warnings)
+      cache_info_.warning += (cache_info_.warning.empty() ? "" : "; ") + warning;
+  }
   request.replay = options.replay;
   if (!options.plan_in.empty()) {
     std::ifstream in(options.plan_in);
@@ -214,6 +223,7 @@ Status Session::PlanParts(const SessionOptions& options,
       return InvalidArgument("--plan-in: '" + options.plan_in + "' has no nodes");
   }
   HETRUN_ASSIGN_OR_RETURN(plan_, partitioner::Partition(request));
+  plan_.measured_note = std::move(measured_note);
   return Status::Ok();
 }
 

@@ -15,6 +15,7 @@
 #include "hetrun/runtime/session.h"
 #include "scheduler.h"
 #include "tuning/measured_costs.h"
+#include "tuning/plan_check.h"
 
 namespace hetrun::runtime {
 namespace {
@@ -85,6 +86,8 @@ cache::CacheKey BuildCacheKey(const std::string& model_path, std::string_view mo
                           std::to_string(p.compute_units) + " " + std::to_string(p.flags));
     key.Add("tuning", tuning::TuningFileIdentity(options.cache_dir, options.threads, *device));
   }
+  if (tuning::FollowsPlanCheck(options))
+    key.Add("plan_checks", tuning::PlanChecksIdentity(options.cache_dir));
   key.Add("threads", std::to_string(options.threads));
   key.Add("partition", partitioner::StrategyName(options.partition));
   for (const partitioner::Pin& pin : options.pins)

@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
 #include "cli_support.h"
@@ -25,8 +27,23 @@ fs::path FreshDir(const std::string& name) {
 
 std::string TuningFiles(const fs::path& cache) {
   std::string all;
-  for (const auto& f : fs::directory_iterator(cache / "tuning")) all += Slurp(f.path());
+  for (const auto& f : fs::directory_iterator(cache / "tuning"))
+    if (f.is_regular_file()) all += Slurp(f.path());
   return all;
+}
+
+// Sets every node's measured cost in a tuning file to `cost`.
+void SetNodeCosts(const fs::path& file, const std::string& cost) {
+  std::istringstream in(Slurp(file));
+  std::string text, line;
+  while (std::getline(in, line)) {
+    if (line.rfind("node\t", 0) == 0) {
+      const size_t key_end = line.find('\t', 5), cost_end = line.find('\t', key_end + 1);
+      line = line.substr(0, key_end + 1) + cost + line.substr(cost_end);
+    }
+    text += line + "\n";
+  }
+  std::ofstream(file) << text;
 }
 
 TEST(CliTune, MeasuresThenPlanUsesTheMeasurementsAndASecondRunChangesNothing) {
@@ -110,6 +127,56 @@ TEST(CliTune, SearchesTunableParametersAndSessionsCompileWithTheWinners) {
   EXPECT_NE(run.err.find("testdev: compile_tuned: 12 of 12 node(s) with delay=0"),
             std::string::npos)
       << run.err;
+}
+
+// Per-node costs miss what only whole runs show: here testdev's HETRUN_TESTDEV_PART_NODE_DELAY_US,
+// on a GPU the launch of every kernel inside a part. Its node costs are set tiny (as the CUDA
+// plugin's were once clamped), so the plan puts every node on it; tune's whole-model check times
+// that plan against the CPU alone, keeps the CPU, and sessions follow.
+TEST(CliTune, WholeModelCheckKeepsADeviceAloneThatBeatsThePlan) {
+  const fs::path cache = FreshDir("whole_model");
+  const std::string env = "HETRUN_TESTDEV_PART_NODE_DELAY_US=2000 HETRUN_TESTDEV_OPS='*'";
+  const std::string devices = " --devices testdev,cpu --threads 1 --plugin-path " +
+                              std::string(HETRUN_TEST_PLUGIN_DIR) + " --cache-dir " +
+                              cache.string() + kShape;
+  const fs::path json = cache.string() + ".json";
+  const Command first = RunHetrun(
+      "tune --no-search --repetitions 2 --json " + json.string() + devices + kModel, env, "tune");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const nlohmann::json measured = nlohmann::json::parse(Slurp(json));
+  ASSERT_TRUE(measured.contains("whole_model")) << measured.dump(2);
+  SetNodeCosts(measured["devices"][0]["file"].get<std::string>(), "0.01");
+  fs::remove_all(cache / "tuning" / "plans");  // so the next run checks again
+
+  const Command checked =
+      RunHetrun("tune --no-search --json " + json.string() + devices + kModel, env, "tune");
+  ASSERT_EQ(checked.exit_code, 0) << checked.err;
+  const nlohmann::json report = nlohmann::json::parse(Slurp(json));
+  EXPECT_EQ(report["measured"], 0) << report.dump(2);
+  const nlohmann::json& whole = report["whole_model"];
+  EXPECT_EQ(whole["plan_devices"], "testdev") << whole.dump(2);
+  EXPECT_EQ(whole["choice"], "cpu") << whole.dump(2);
+  ASSERT_EQ(whole["times"].size(), 2u) << whole.dump(2);
+  EXPECT_GT(whole["times"][0]["median_ms"].get<double>(), 12 * 2.0) << whole.dump(2);
+  EXPECT_NE(checked.out.find(": cpu alone is used"), std::string::npos) << checked.out;
+
+  const Command plan = RunHetrun("plan --explain" + devices + kModel, env, "tune");
+  ASSERT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_NE(plan.out.find("whole model measured (hetrun tune): cpu alone"), std::string::npos)
+      << plan.out;
+  EXPECT_NE(plan.out.find("1 part(s) on 2 device(s)"), std::string::npos) << plan.out;
+  EXPECT_NE(plan.out.find("set aside: hetrun tune measured the whole model faster on cpu alone"),
+            std::string::npos)
+      << plan.out;
+  EXPECT_EQ(plan.out.find("  testdev  "), std::string::npos) << plan.out;
+
+  // Nothing new measured and the check stored: the next run changes nothing.
+  const Command again =
+      RunHetrun("tune --no-search --json " + json.string() + devices + kModel, env, "tune");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  const nlohmann::json unchanged = nlohmann::json::parse(Slurp(json));
+  EXPECT_FALSE(unchanged.contains("whole_model")) << unchanged.dump(2);
+  EXPECT_EQ(unchanged["changed"], false) << unchanged.dump(2);
 }
 
 TEST(CliTune, CtrlCKeepsWhatWasMeasured) {

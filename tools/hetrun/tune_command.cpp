@@ -59,6 +59,16 @@ std::string ReportJson(const runtime::TuneReport& report) {
                       {"elapsed_s", report.elapsed_s},     {"measured", report.measured()},
                       {"changed", report.changed()},       {"stopped_early", report.stopped_early},
                       {"stop_reason", report.stop_reason}, {"devices", devices}};
+  if (report.plan_check) {
+    nlohmann::json times = nlohmann::json::array();
+    for (const runtime::WholeModelTime& t : report.plan_check->times)
+      times.push_back({{"candidate", t.candidate}, {"median_ms", t.median_ms}, {"runs", t.runs}});
+    j["whole_model"] = {{"plan_devices", report.plan_check->plan_devices},
+                        {"times", times},
+                        {"choice", report.plan_check->choice},
+                        {"file", report.plan_check_file}};
+  }
+  j["whole_model_notes"] = report.plan_check_notes;
   return j.dump(2) + "\n";
 }
 
@@ -82,6 +92,10 @@ void PrintReport(const runtime::TuneReport& report, bool verbose) {
     if (shown < d.notes.size())
       std::printf("%-10s ... and %zu more (-v shows all)\n", "", d.notes.size() - shown);
   }
+  if (report.plan_check)
+    std::printf("whole model: %s\n", runtime::DescribePlanCheck(*report.plan_check).c_str());
+  for (const std::string& note : report.plan_check_notes)
+    std::printf("whole model: %s\n", note.c_str());
 }
 
 }  // namespace

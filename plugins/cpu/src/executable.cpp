@@ -176,7 +176,7 @@ KernelBuildContext Executable::BuildContext(const hetrun_graph_view& part, uint3
 }
 
 // "threads": 1 runs on a pool of one (the caller alone, no workers, shared by every such node),
-// a count between 1 and the device's on a pool of the node's own.
+// a count between 1 and the device's on that many of the device pool's threads.
 std::shared_ptr<ThreadPool> Executable::PoolFor(uint32_t index) const {
   if (index >= tuning_.size()) return nullptr;
   const int64_t threads = tuning_[index].Get(kThreadsTunable, device_->pool().threads());
@@ -185,7 +185,7 @@ std::shared_ptr<ThreadPool> Executable::PoolFor(uint32_t index) const {
     static const auto serial = std::make_shared<ThreadPool>(1);
     return serial;
   }
-  return std::make_shared<ThreadPool>(static_cast<int>(threads));
+  return ThreadPool::Share(device_->pool(), static_cast<int>(threads));
 }
 
 // Checks the node's value indices and records that executable node `k` reads its inputs (liveness)

@@ -74,7 +74,8 @@ class Kernel {
 // dtype or attribute it cannot handle. Defined in kernel_registry.cpp.
 std::unique_ptr<Kernel> CreateKernel(const KernelBuildContext& ctx);
 
-// The node's tunables on a device of `threads` threads (none for most ops; list_tunables). Throws
+// The node's tunables on a device of `threads` threads (list_tunables): Conv, Gemm and MatMul list
+// their own; every other op lists `threads` when its work per thread is small. Throws
 // plugin::Error(UNIMPLEMENTED) when the node is not supported.
 std::vector<Tunable> ListTunables(const KernelBuildContext& ctx, int threads);
 

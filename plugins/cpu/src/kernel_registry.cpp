@@ -4,6 +4,7 @@
 #include "kernel.h"
 #include "kernels/common.h"
 #include "kernels/registry.h"
+#include "kernels/threads_tunable.h"
 
 namespace hetrun::cpu {
 namespace {
@@ -80,9 +81,26 @@ std::unique_ptr<Kernel> CreateKernel(const KernelBuildContext& ctx) {
 
 std::vector<Tunable> ListTunables(const KernelBuildContext& ctx, int threads) {
   const OpRegistration& reg = Lookup(ctx.node);
-  // The listers only read shapes and attributes (no kernel is built: that can cost as much as
+  threads = threads < 1 ? 1 : threads;
+  if (!reg.tunables) {  // the pool's size is every op's parameter
+    double bytes = 0;
+    for (size_t i = 0; i < ctx.num_inputs(); ++i)
+      if (ctx.has_input(i)) bytes += StaticBytes(ctx.input(i));
+    for (size_t o = 0; o < ctx.num_outputs(); ++o)
+      if (ctx.has_output(o)) bytes += StaticBytes(ctx.output(o));
+    std::vector<Tunable> out;
+    AddThreadsTunableForBytes(threads, bytes, out);
+    return out;
+  }
+  // The op's own listers read inputs 0 and 1; a node without them gets the op's own reason it
+  // cannot run here (if it has one) or nothing.
+  if (!ctx.has_input(0) || !ctx.has_input(1)) {
+    CreateKernel(ctx);
+    return {};
+  }
+  // They only read shapes and attributes (no kernel is built: that can cost as much as
   // compiling), and list nothing for a node their op's kernel would not take.
-  return reg.tunables ? reg.tunables(ctx, threads < 1 ? 1 : threads) : std::vector<Tunable>{};
+  return reg.tunables(ctx, threads);
 }
 
 double EstimateCostUs(const KernelBuildContext& ctx, int threads, double peak_gflops) {

@@ -166,7 +166,13 @@ ThreadPool::ThreadPool(int threads) : threads_(std::max(threads, 1)), impl_(new 
   for (int i = 1; i < threads_; ++i) impl_->workers.emplace_back([this] { impl_->WorkerLoop(); });
 }
 
+std::shared_ptr<ThreadPool> ThreadPool::Share(ThreadPool& pool, int threads) {
+  return std::shared_ptr<ThreadPool>(
+      new ThreadPool(pool.Owner(), std::clamp(threads, 1, pool.Owner().threads())));
+}
+
 ThreadPool::~ThreadPool() {
+  if (!impl_) return;
   {
     std::lock_guard lock(impl_->mutex);
     impl_->stopping.store(true, std::memory_order_release);
@@ -184,10 +190,15 @@ int64_t ThreadPool::GrainFor(WorkCost cost) {
 }
 
 int ThreadPool::sleeping_workers() const {
-  return impl_->sleeping.load(std::memory_order_relaxed);
+  return Owner().impl_->sleeping.load(std::memory_order_relaxed);
 }
 
 void ThreadPool::Run(int64_t n, int64_t grain, void* fn, ChunkFn call) {
+  if (owner_) return owner_->Run(n, grain, fn, call, threads_);
+  Run(n, grain, fn, call, int64_t{threads_} * kChunksPerThread);
+}
+
+void ThreadPool::Run(int64_t n, int64_t grain, void* fn, ChunkFn call, int64_t max_chunks) {
   if (n <= 0) return;
   grain = std::max<int64_t>(grain, 1);
   // Every chunk gets at least a grain (a remainder is spread over the chunks, not left as a
@@ -195,7 +206,7 @@ void ThreadPool::Run(int64_t n, int64_t grain, void* fn, ChunkFn call) {
   const int64_t whole_grains = n / grain;
   // A racy read is fine: it only picks between two correct ways to run the loop.
   const bool all_asleep = impl_->sleeping.load(std::memory_order_relaxed) == threads_ - 1;
-  if (threads_ == 1 || whole_grains <= 1 || t_in_parallel_region ||
+  if (threads_ == 1 || max_chunks <= 1 || whole_grains <= 1 || t_in_parallel_region ||
       (all_asleep && whole_grains <= kGrainsWorthAWake)) {
     call(fn, 0, n);
     return;
@@ -205,7 +216,7 @@ void ThreadPool::Run(int64_t n, int64_t grain, void* fn, ChunkFn call) {
   job->call = call;
   job->n = n;
   // n / num_chunks >= grain, so even the shorter chunks of the balanced split hold a grain.
-  job->num_chunks = std::min(whole_grains, int64_t{threads_} * kChunksPerThread);
+  job->num_chunks = std::min(whole_grains, max_chunks);
 
   std::lock_guard submit_lock(impl_->submit_mutex);
   bool wake_sleepers = false;

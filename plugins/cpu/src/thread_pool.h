@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <type_traits>
 
 namespace hetrun::cpu {
@@ -25,6 +26,10 @@ class ThreadPool {
   static constexpr double kMinChunkNs = 8000;
 
   explicit ThreadPool(int threads);  // threads >= 1, including the caller
+  // A pool of `threads` (fewer than `pool`'s) that runs on `pool`'s workers: each of its loops is
+  // cut into at most `threads` chunks, so at most that many threads work on it while the others
+  // keep polling. A pool of its own would add workers polling beside the device's, on its cores.
+  static std::shared_ptr<ThreadPool> Share(ThreadPool& pool, int threads);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
@@ -33,8 +38,8 @@ class ThreadPool {
   // Set when the device closes: long-running work (executables between nodes, Loop between
   // iterations) stops with CANCELLED instead of keeping the closing device's queue busy forever
   // (a part the host timed out on may still be running).
-  void Cancel() { cancelled_.store(true, std::memory_order_relaxed); }
-  bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
+  void Cancel() { Owner().cancelled_.store(true, std::memory_order_relaxed); }
+  bool cancelled() const { return Owner().cancelled_.load(std::memory_order_relaxed); }
   // Throws plugin::Error(CANCELLED) once cancelled.
   void ThrowIfCancelled() const;
 
@@ -58,12 +63,17 @@ class ThreadPool {
 
  private:
   using ChunkFn = void (*)(void*, int64_t, int64_t);
+  ThreadPool(ThreadPool& owner, int threads) : threads_(threads), owner_(&owner), impl_(nullptr) {}
+  const ThreadPool& Owner() const { return owner_ ? *owner_ : *this; }
+  ThreadPool& Owner() { return owner_ ? *owner_ : *this; }
   void Run(int64_t n, int64_t grain, void* fn, ChunkFn call);
+  void Run(int64_t n, int64_t grain, void* fn, ChunkFn call, int64_t max_chunks);
 
   struct Impl;
   int threads_;
   std::atomic<bool> cancelled_{false};
-  Impl* impl_;
+  ThreadPool* owner_ = nullptr;  // Share(): the pool whose workers run this one's loops
+  Impl* impl_;                   // null for a shared pool
 };
 
 }  // namespace hetrun::cpu

@@ -11,6 +11,8 @@
 #include "tuning/device_timer.h"
 #include "tuning/node_key.h"
 #include "tuning/parameter_search.h"
+#include "tuning/plan_check.h"
+#include "tuning/plan_timer.h"
 #include "tuning/tuning_store.h"
 
 namespace hetrun::runtime {
@@ -172,6 +174,7 @@ Result<TuneReport> Tune(const std::string& model_path, const TuneOptions& option
   SessionOptions plan_options = options.session;
   plan_options.plan_only = true;
   plan_options.warm_start = false;
+  plan_options.apply_plan_check = false;  // every device's answers, to measure them all
   HETRUN_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,
                           Session::Create(model_path, plan_options));
   const core::Graph& graph = session->graph();
@@ -187,6 +190,17 @@ Result<TuneReport> Tune(const std::string& model_path, const TuneOptions& option
     total += w.nodes.size() + (w.need_overhead ? 1 : 0) + (w.need_link ? 1 : 0);
     work.push_back(std::move(w));
   }
+  // The whole-model check, again whenever anything is measured anew (or never checked yet).
+  std::vector<const Device*> selected;
+  for (size_t d = 0; d < session->plan().devices.size(); ++d)
+    selected.push_back(session->devices()[d].get());
+  const std::filesystem::path check_file =
+      tuning::PlanCheckFile(options.session.cache_dir, graph, selected, options.session.threads);
+  std::error_code exists_error;
+  const bool check_plan =
+      selected.size() > 1 && tuning::FollowsPlanCheck(options.session) &&
+      (options.retune || total > 0 || !std::filesystem::exists(check_file, exists_error));
+  total += check_plan ? 1 : 0;
 
   TuneReport report;
   Values values;
@@ -303,8 +317,21 @@ Result<TuneReport> Tune(const std::string& model_path, const TuneOptions& option
     }
     HETRUN_RETURN_IF_ERROR(Save(w));
   }
+  for (DeviceWork& w : work) HETRUN_RETURN_IF_ERROR(Save(w));
+  if (check_plan && !report.stopped_early) {
+    Result<std::optional<PlanCheckResult>> checked =
+        tuning::CheckWholeModel(model_path, options.session, tuning::WholeModelLimits(),
+                                should_stop, progress, &report.plan_check_notes);
+    ++done;
+    if (!checked.ok()) {
+      report.plan_check_notes.push_back("whole model not timed: " + checked.status().message());
+    } else if (checked->has_value()) {
+      HETRUN_RETURN_IF_ERROR(tuning::SavePlanCheck(check_file, **checked));
+      report.plan_check = std::move(*checked);
+      report.plan_check_file = check_file.string();
+    }
+  }
   for (DeviceWork& w : work) {
-    HETRUN_RETURN_IF_ERROR(Save(w));
     for (core::NodeId n : w.duplicates)
       ++(w.tuning.nodes.count(keys[n]) ? w.report.measured : w.report.not_measured);
     // Nodes planned but never reached (stopped early) keep their estimates.

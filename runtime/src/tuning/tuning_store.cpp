@@ -1,9 +1,5 @@
 #include "tuning/tuning_store.h"
 
-#include <unistd.h>
-
-#include <atomic>
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -11,6 +7,7 @@
 #include "cache/content_hash.h"
 #include "cache/plan_cache.h"
 #include "cache/session_cache_key.h"
+#include "tuning/tsv_file.h"
 
 namespace hetrun::runtime::tuning {
 namespace {
@@ -18,34 +15,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kMagic = "hetrun-tuning";
-
-std::vector<std::string> SplitTabs(const std::string& line) {
-  std::vector<std::string> fields;
-  size_t start = 0;
-  while (true) {
-    const size_t tab = line.find('\t', start);
-    fields.push_back(
-        line.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
-    if (tab == std::string::npos) return fields;
-    start = tab + 1;
-  }
-}
-
-// A finite, non-negative number, or nullopt.
-std::optional<double> ParseCost(const std::string& text) {
-  char* end = nullptr;
-  const double value = std::strtod(text.c_str(), &end);
-  if (text.empty() || end != text.c_str() + text.size() || !(value >= 0) || value > 1e12)
-    return std::nullopt;
-  return value;
-}
-
-std::string Number(double value) {
-  std::ostringstream out;
-  out.precision(6);
-  out << value;
-  return out.str();
-}
 
 }  // namespace
 
@@ -112,10 +81,6 @@ Result<std::optional<DeviceTuning>> LoadTuning(const fs::path& file, const std::
 }
 
 Status SaveTuning(const fs::path& file, const DeviceTuning& tuning) {
-  std::error_code ec;
-  fs::create_directories(file.parent_path(), ec);
-  if (ec)
-    return Unavailable("cannot create '" + file.parent_path().string() + "': " + ec.message());
   std::ostringstream text;
   text << kMagic << '\t' << kTuningFormatVersion << '\t' << tuning.identity << '\n';
   if (tuning.part_overhead_us)
@@ -132,24 +97,7 @@ Status SaveTuning(const fs::path& file, const DeviceTuning& tuning) {
          << '\t' << Number(node.default_us) << '\t' << Number(node.tuned_us) << '\t' << node.label
          << '\n';
   }
-  static std::atomic<uint64_t> counter{0};
-  const fs::path temp =
-      file.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out << text.str();
-    out.flush();
-    if (!out) {
-      fs::remove(temp, ec);
-      return Unavailable("cannot write '" + temp.string() + "'");
-    }
-  }
-  fs::rename(temp, file, ec);
-  if (ec) {
-    fs::remove(temp, ec);
-    return Unavailable("cannot rename into '" + file.string() + "'");
-  }
-  return Status::Ok();
+  return WriteFileAtomically(file, text.str());
 }
 
 }  // namespace hetrun::runtime::tuning

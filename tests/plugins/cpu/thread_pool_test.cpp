@@ -3,10 +3,12 @@
 // keep working with them.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -99,6 +101,32 @@ TEST(ThreadPool, BackToBackLoopsReachTheSpinningWorkers) {
   EXPECT_EQ(total.load(), 2000 * 64);
   // Not asserted: that the worker took part (a loaded machine may not schedule it at all).
   EXPECT_GE(ids.size(), 1u);
+}
+
+// A node tuned to fewer threads than the device has runs on the device pool's own workers: its
+// loops have at most that many chunks, so no more threads work on them at once.
+TEST(ThreadPool, ASharedPoolCapsTheThreadsAtWorkOnItsOwnersWorkers) {
+  ThreadPool pool(4);
+  const std::shared_ptr<ThreadPool> two = ThreadPool::Share(pool, 2);
+  EXPECT_EQ(two->threads(), 2);
+  EXPECT_EQ(ThreadPool::Share(*two, 9)->threads(), 4);  // shares the owner, at most its threads
+  ChunkLog log;
+  std::atomic<int> active{0}, most{0};
+  two->ParallelFor(1000, 1, [&](int64_t b, int64_t e) {
+    const int now = ++active;
+    for (int seen = most.load(); now > seen && !most.compare_exchange_weak(seen, now);) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    log.Add(b, e);
+    --active;
+  });
+  ASSERT_EQ(log.chunks.size(), 2u);
+  std::sort(log.chunks.begin(), log.chunks.end());
+  EXPECT_EQ(log.chunks[0], (std::pair<int64_t, int64_t>{0, 500}));
+  EXPECT_EQ(log.chunks[1], (std::pair<int64_t, int64_t>{500, 1000}));
+  EXPECT_LE(most.load(), 2);
+  pool.Cancel();
+  EXPECT_TRUE(two->cancelled());
 }
 
 TEST(ThreadPool, OddSizesAndGrainsGiveDisjointChunksOfAtLeastAGrain) {

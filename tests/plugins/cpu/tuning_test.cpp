@@ -281,7 +281,7 @@ TEST_F(CpuTuning, EveryGemmCandidateComputesTheSame) {
                       "Gemm");
 }
 
-// A fused Conv + Relu takes the Conv's values; the Relu has none to give.
+// A fused Conv + Relu takes the Conv's values; the Relu's own (`threads`, every op's) are not used.
 TEST_F(CpuTuning, FusedKernelTakesItsAnchorsValues) {
   GraphBuilder g;
   g.Value("x", kF32, {1, 16, 8, 8})
@@ -292,12 +292,13 @@ TEST_F(CpuTuning, FusedKernelTakesItsAnchorsValues) {
   g.Node("relu", "Relu", {"t"}, {"y"});
   g.Inputs({"x"}).Outputs({"y"});
   const hetrun_graph_view* view = g.view();
-  EXPECT_TRUE(List(view, 1).empty());
+  for (const hetrun_tunable& t : List(view, 1)) EXPECT_STREQ(t.name, "threads");
   const std::vector<Tensor> in{{Random(16 * 64, 12), {1, 16, 8, 8}}};
   const std::vector<float> base = Execute(CompileOk(view), in, {{1, 32, 8, 8}})[0];
   for (int64_t algorithm : {0, 1, 2}) {
     std::vector<hetrun_tuning_value> values{{0, 0, "algorithm", algorithm}, {0, 0, "kc", 64}};
     if (Lists(view, 0, "threads")) values.push_back({0, 0, "threads", 1});
+    if (Lists(view, 1, "threads")) values.push_back({1, 0, "threads", 1});
     hetrun_executable_t exe = nullptr;
     Status status = CompileTuned(view, values, &exe);
     ASSERT_TRUE(status.ok()) << status.message();
@@ -309,8 +310,9 @@ TEST_F(CpuTuning, FusedKernelTakesItsAnchorsValues) {
   }
 }
 
-// "threads" on a device of 4: every count from 1 to 4 (2 and 3 on a pool of the node's own),
-// each computing what compile() computes. Buffers of one device serve the other (host memory).
+// "threads" on a device of 4: every count from 1 to 4 (2 and 3 on that many of the device pool's
+// threads), for a MatMul and for an elementwise op, each computing what compile() computes. Buffers
+// of one device serve the other (host memory).
 TEST_F(CpuTuning, ThreadsRunsOnFewerThreads) {
   hetrun_device_options options{};
   options.struct_size = sizeof options;
@@ -339,6 +341,22 @@ TEST_F(CpuTuning, ThreadsRunsOnFewerThreads) {
     Status status = CompileTuned(view, {{0, 0, "threads", threads}}, &exe);
     ASSERT_TRUE(status.ok()) << status.message();
     EXPECT_EQ(Execute(exe, in, {{M, N}})[0], base) << threads << " threads";
+  }
+  GraphBuilder e;
+  e.Value("x", kF32, {64, 1000}).Value("y", kF32, {64, 1000});
+  e.Node("tanh", "Tanh", {"x"}, {"y"});
+  e.Inputs({"x"}).Outputs({"y"});
+  const std::vector<hetrun_tunable> tanh = List(e.view(), 0);
+  ASSERT_EQ(tanh.size(), 1u);
+  EXPECT_STREQ(tanh[0].name, "threads");
+  EXPECT_EQ(tanh[0].default_value, 4);
+  const std::vector<Tensor> x{{Random(64 * 1000, 7), {64, 1000}}};
+  const std::vector<float> expected = Execute(CompileOk(e.view()), x, {{64, 1000}})[0];
+  for (uint32_t i = 0; i < tanh[0].num_values; ++i) {
+    hetrun_executable_t exe = nullptr;
+    Status status = CompileTuned(e.view(), {{0, 0, "threads", tanh[0].values[i]}}, &exe);
+    ASSERT_TRUE(status.ok()) << status.message();
+    EXPECT_EQ(Execute(exe, x, {{64, 1000}})[0], expected) << tanh[0].values[i] << " threads";
   }
   // Executables go before their device: release them here, then put the fixture's device back.
   for (hetrun_executable_t exe : compiled_) p_->executable_release(exe);
@@ -414,9 +432,16 @@ TEST_F(CpuTuning, ListTunablesFollowsTheCapacityProtocol) {
   for (size_t i = sizeof(hetrun_tunable); i < raw.size(); ++i)
     ASSERT_EQ(raw[i], 0xAB) << "byte " << i << " past the first entry's fields was written";
 
-  // No tunables, and nodes the call cannot answer for.
-  HT_EXPECT_OK(p_->list_tunables(dev_, view, 1, nullptr, 0, &count));
+  // No tunables: on a device of one thread the Relu has no `threads` to pick.
+  hetrun_device_options one{};
+  one.struct_size = sizeof one;
+  one.threads = 1;
+  hetrun_device_t dev1 = nullptr;
+  HT_ASSERT_OK(p_->device_open(self_, 0, &one, &dev1));
+  HT_EXPECT_OK(p_->list_tunables(dev1, view, 1, nullptr, 0, &count));
   EXPECT_EQ(count, 0u);
+  p_->device_close(dev1);
+  // Nodes the call cannot answer for.
   Status outside(p_->list_tunables(dev_, view, 2, nullptr, 0, &count));
   EXPECT_EQ(outside.code(), HETRUN_STATUS_INVALID_ARGUMENT);
   Status no_count(p_->list_tunables(dev_, view, 0, nullptr, 0, nullptr));

@@ -124,16 +124,28 @@ std::optional<uint64_t> FailExecutableFromEnv() {
   return static_cast<uint64_t>(index);
 }
 
-std::optional<uint64_t> TunableDelayUsFromEnv() {
-  const char* value = Env("HETRUN_TESTDEV_TUNABLE_DELAY_US");
+namespace {
+
+std::optional<uint64_t> MicrosecondsFromEnv(const char* name) {
+  const char* value = Env(name);
   if (!value) return std::nullopt;
   char* end = nullptr;
   errno = 0;
   const long long us = std::strtoll(value, &end, 10);
   if (errno != 0 || *end != '\0' || us < 0 || us > 10'000'000) {
-    ThrowBadValue("HETRUN_TESTDEV_TUNABLE_DELAY_US", value, "microseconds (0 to 10000000)");
+    ThrowBadValue(name, value, "microseconds (0 to 10000000)");
   }
   return static_cast<uint64_t>(us);
+}
+
+}  // namespace
+
+std::optional<uint64_t> TunableDelayUsFromEnv() {
+  return MicrosecondsFromEnv("HETRUN_TESTDEV_TUNABLE_DELAY_US");
+}
+
+uint64_t PartNodeDelayUsFromEnv() {
+  return MicrosecondsFromEnv("HETRUN_TESTDEV_PART_NODE_DELAY_US").value_or(0);
 }
 
 std::string CpuPluginPathFromEnv() {

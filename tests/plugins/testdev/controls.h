@@ -53,6 +53,10 @@ std::string WrongOpFromEnv();
 // the default, and 0): an executable sleeps this many microseconds per execution for each of its
 // nodes left at 1. For tests of `hetrun tune`'s parameter search. nullopt when unset.
 std::optional<uint64_t> TunableDelayUsFromEnv();
+// HETRUN_TESTDEV_PART_NODE_DELAY_US (default 0): an executable of more than one node sleeps this
+// many microseconds per node per execution, like a device whose every kernel launch in a part
+// costs what one-node measurements cannot see (for tests of `hetrun tune`'s whole-model check).
+uint64_t PartNodeDelayUsFromEnv();
 // HETRUN_TESTDEV_CPU_PLUGIN, else the path the build gave: the CPU plugin to wrap.
 std::string CpuPluginPathFromEnv();
 

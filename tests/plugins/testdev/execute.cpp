@@ -73,6 +73,7 @@ hetrun_status_t Compile(hetrun_device_t device, const hetrun_graph_view* part,
     // Every node at its default `delay` (1) when the delay tunable is on; CompileTuned adjusts.
     if (const std::optional<uint64_t> delay = TunableDelayUsFromEnv())
       handle->delay_us = *delay * part->num_nodes;
+    if (part->num_nodes > 1) handle->delay_us += PartNodeDelayUsFromEnv() * part->num_nodes;
     handle->index = dev->executables_compiled.fetch_add(1);
     handle->fails = fail_index && *fail_index == handle->index;
     if (handle->fails) handle->fault = FaultFromEnv();

@@ -74,6 +74,8 @@ struct Plan {
   std::vector<DeviceMemory> memory;
   // Per node: why it was moved off a device whose capacity the plan would exceed ("" when not).
   std::vector<std::string> memory_notes;
+  // What `hetrun tune`'s whole-model timing decided for this model and devices ("" when none).
+  std::string measured_note;
 
   // Bytes of the transfers into / out of part `part` (host transfers included).
   uint64_t BytesIn(int part) const;

@@ -31,21 +31,6 @@ void AddGemmTunables(int64_t M, int64_t N, int64_t K, std::vector<Tunable>& out)
   if (kc.values.size() > 1) out.push_back(std::move(kc));
 }
 
-void AddThreadsTunable(int threads, double flops, std::vector<Tunable>& out) {
-  // Larger nodes keep every thread busy: one thread was never faster there (measured).
-  constexpr double kSmallNodeFlops = 32e6;
-  if (threads <= 1 || !(flops > 0) || flops > kSmallNodeFlops) return;
-  Tunable t{std::string(kThreadsTunable),
-            "threads the node runs on (fewer: less hand-over to workers, for small nodes)",
-            {threads},
-            threads};
-  // Every count up to 8, then powers of two (at most 16 candidates in all).
-  for (int64_t v = 1; v < threads && t.values.size() < HETRUN_MAX_TUNABLE_VALUES;
-       v = v < 8 ? v + 1 : 2 * v)
-    t.values.push_back(v);
-  out.push_back(std::move(t));
-}
-
 GemmTuning GemmTuningFor(const KernelBuildContext& ctx) {
   return GemmTuning{ctx.Tuned("kc", 0)};
 }

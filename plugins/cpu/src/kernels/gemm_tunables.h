@@ -9,6 +9,7 @@
 
 #include "kernel.h"
 #include "kernels/gemm.h"
+#include "kernels/threads_tunable.h"
 
 namespace hetrun::cpu {
 
@@ -16,9 +17,6 @@ namespace hetrun::cpu {
 // micro-kernel's blocking) when K is deeper than the smallest candidate. Unknown dims (<= 0) list
 // nothing.
 void AddGemmTunables(int64_t M, int64_t N, int64_t K, std::vector<Tunable>& out);
-// Appends "threads" (1 up to the device's `threads`, which is the default) for a small node (of
-// `flops` floating-point operations) on a device of more than one thread.
-void AddThreadsTunable(int threads, double flops, std::vector<Tunable>& out);
 // What the kernel's GEMM calls take: the values compile_tuned chose, zero for defaults.
 GemmTuning GemmTuningFor(const KernelBuildContext& ctx);
 

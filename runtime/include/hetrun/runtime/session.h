@@ -62,6 +62,9 @@ struct SessionOptions {
   // compiled code. "" = no cache. The plan cache is used by Create(model_path, ...) without
   // warm_start; the plugins' caches by every session.
   std::string cache_dir;
+  // With --cache-dir and more than one device: follow `hetrun tune`'s whole-model check (a device
+  // measured faster alone than the plan takes every node). Off only for tune's own timing.
+  bool apply_plan_check = true;
 };
 
 // What --cache-dir did for a session.

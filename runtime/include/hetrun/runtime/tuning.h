@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,14 +57,35 @@ struct DeviceTuneReport {
   std::vector<std::string> notes;  // why a node was not measured, one line each
 };
 
+// Tune's last step with more than one device: the plan the measured costs give, timed as a whole
+// model against each device alone, because per-node costs miss what only whole runs show (launches
+// inside a part, devices sharing cores). Sessions given the same --cache-dir use the fastest.
+struct WholeModelTime {
+  std::string candidate;  // "plan", or a device's name: that device alone
+  double median_ms = 0;
+  int runs = 0;  // candidates far slower than the best stop early
+};
+struct PlanCheckResult {
+  std::string plan_devices;           // the devices the plan used: "vulkan,cpu"
+  std::vector<WholeModelTime> times;  // the plan first
+  std::string choice;                 // "plan", or the device sessions use alone
+};
+// "cpu alone 3.010 ms, the plan (vulkan,cpu) 3.412 ms, vulkan alone 13.200 ms: cpu alone is used"
+std::string DescribePlanCheck(const PlanCheckResult& check);
+
 struct TuneReport {
   std::vector<DeviceTuneReport> devices;
+  // Whole-model check: run when more than one device is selected and this run measured something
+  // (or no check was stored yet); the file it was saved to.
+  std::optional<PlanCheckResult> plan_check;
+  std::string plan_check_file;
+  std::vector<std::string> plan_check_notes;  // candidates that could not run, a check that failed
   double elapsed_s = 0;
   bool stopped_early = false;  // the budget ran out or the run was interrupted
   std::string stop_reason;
   size_t measured() const;
   size_t not_measured() const;
-  bool changed() const { return measured() > 0; }
+  bool changed() const { return measured() > 0 || plan_check.has_value(); }
 };
 
 // Fails when the model cannot be imported or planned, a device cannot be opened, the capture run
