@@ -86,6 +86,7 @@ cache::CacheKey BuildCacheKey(const std::string& model_path, std::string_view mo
                           std::to_string(p.compute_units) + " " + std::to_string(p.flags));
     key.Add("tuning", tuning::TuningFileIdentity(options.cache_dir, options.threads, *device));
   }
+  if (!options.apply_tuned_values) key.Add("tuned_values", "off");
   if (tuning::FollowsPlanCheck(options))
     key.Add("plan_checks", tuning::PlanChecksIdentity(options.cache_dir));
   key.Add("threads", std::to_string(options.threads));

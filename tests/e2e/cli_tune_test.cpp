@@ -127,6 +127,26 @@ TEST(CliTune, SearchesTunableParametersAndSessionsCompileWithTheWinners) {
   EXPECT_NE(run.err.find("testdev: compile_tuned: 12 of 12 node(s) with delay=0"),
             std::string::npos)
       << run.err;
+
+  // The whole-model check timed the tuned plan against the same plan with the defaults (each node
+  // sleeping 20 ms), and kept the tuned values.
+  const nlohmann::json& whole = report["whole_model"];
+  EXPECT_EQ(whole["choice"], "plan") << whole.dump(2);
+  ASSERT_EQ(whole["times"].size(), 2u) << whole.dump(2);
+  EXPECT_EQ(whole["times"][1]["candidate"], "defaults") << whole.dump(2);
+  EXPECT_GT(whole["times"][1]["median_ms"].get<double>(), 12 * 20.0) << whole.dump(2);
+  EXPECT_LT(whole["times"][0]["median_ms"].get<double>(), 12 * 20.0) << whole.dump(2);
+  // Had the defaults won, sessions would compile without the tuned values.
+  const fs::path check_file = fs::directory_iterator(cache / "tuning" / "plans")->path();
+  std::string check = Slurp(check_file);
+  check.replace(check.find("choice\tplan"), std::string("choice\tplan").size(), "choice\tdefaults");
+  std::ofstream(check_file) << check;
+  const Command untuned = RunHetrun("plan" + devices + kModel, env, "tune");
+  ASSERT_EQ(untuned.exit_code, 0) << untuned.err;
+  EXPECT_NE(untuned.out.find("0 node(s) compiled with tuned values"), std::string::npos)
+      << untuned.out;
+  EXPECT_NE(untuned.out.find("the plan with the plugins' defaults is used"), std::string::npos)
+      << untuned.out;
 }
 
 // Per-node costs miss what only whole runs show: here testdev's HETRUN_TESTDEV_PART_NODE_DELAY_US,

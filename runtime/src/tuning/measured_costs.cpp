@@ -11,7 +11,8 @@ namespace hetrun::runtime::tuning {
 std::vector<std::string> ApplyMeasuredCosts(const std::string& cache_dir, uint32_t threads,
                                             const std::vector<std::unique_ptr<Device>>& devices,
                                             const core::Graph& graph,
-                                            partitioner::PartitionRequest& request) {
+                                            partitioner::PartitionRequest& request,
+                                            bool tuned_values) {
   std::vector<std::string> warnings;
   if (cache_dir.empty()) return warnings;
   std::vector<std::string> keys;  // computed once, for the first device with measurements
@@ -50,7 +51,7 @@ std::vector<std::string> ApplyMeasuredCosts(const std::string& cache_dir, uint32
       answers[n].source = partitioner::CostSource::kMeasured;
       // Only values that differ from the defaults: a node left at its defaults compiles as
       // before, through compile().
-      if (!it->second.tuning.empty() && it->second.tuned_us < it->second.default_us)
+      if (tuned_values && !it->second.tuning.empty() && it->second.tuned_us < it->second.default_us)
         answers[n].tuning = FormatNodeTuning(it->second.tuning);
     }
   }

@@ -17,6 +17,7 @@ namespace fs = std::filesystem;
 
 constexpr const char* kMagic = "hetrun-plan-check";
 constexpr const char* kPlan = "plan";
+constexpr const char* kPlanDefaults = "defaults";
 
 fs::path PlansDirectory(const std::string& cache_dir) {
   return fs::path(cache_dir) / "tuning" / "plans";
@@ -31,7 +32,9 @@ std::string Ms(double ms) {
 }
 
 std::string CandidateName(const PlanCheckResult& check, const std::string& candidate) {
-  return candidate == kPlan ? "the plan (" + check.plan_devices + ")" : candidate + " alone";
+  if (candidate == kPlan) return "the plan (" + check.plan_devices + ")";
+  if (candidate == kPlanDefaults) return "the plan with the plugins' defaults";
+  return candidate + " alone";
 }
 
 }  // namespace
@@ -110,7 +113,7 @@ Status SavePlanCheck(const fs::path& file, const PlanCheckResult& check) {
 }
 
 bool FollowsPlanCheck(const SessionOptions& options) {
-  return options.apply_plan_check && !options.cache_dir.empty() && options.devices.size() > 1 &&
+  return options.apply_plan_check && options.apply_tuned_values && !options.cache_dir.empty() &&
          options.partition == partitioner::Strategy::kCost && options.pins.empty() &&
          options.replay.empty() && options.plan_in.empty();
 }
@@ -122,17 +125,21 @@ std::string ApplyPlanCheck(const std::string& cache_dir, uint32_t threads,
   std::vector<const Device*> selected;
   for (size_t d = 0; d < request.devices.size() && d < devices.size(); ++d)
     selected.push_back(devices[d].get());
-  if (selected.size() < 2) return "";
   const fs::path file = PlanCheckFile(cache_dir, graph, selected, threads);
   Result<std::optional<PlanCheckResult>> loaded = LoadPlanCheck(file);
   if (!loaded.ok()) {
     warnings->push_back(loaded.status().message() + "; planning without it");
     return "";
   }
-  if (!loaded->has_value()) return "";
+  if (!loaded->has_value() || (*loaded)->times.empty()) return "";  // nothing was compared
   const PlanCheckResult& check = **loaded;
   const std::string note = "whole model measured (hetrun tune): " + DescribePlanCheck(check);
   if (check.choice == kPlan) return note;
+  if (check.choice == kPlanDefaults) {
+    for (std::vector<partitioner::NodeAnswer>& answers : request.answers)
+      for (partitioner::NodeAnswer& answer : answers) answer.tuning.clear();
+    return note;
+  }
   size_t chosen = selected.size();
   for (size_t d = 0; d < selected.size(); ++d)
     if (selected[d]->display_name() == check.choice) chosen = d;

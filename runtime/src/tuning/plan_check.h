@@ -1,8 +1,9 @@
 // The whole-model check `hetrun tune` stores (PlanCheckResult in hetrun/runtime/tuning.h), one file
 // per model structure, selected devices (their identities) and thread count, under
-// CACHE_DIR/tuning/plans/. Sessions with more than one device and no placement of the user's own
-// (--assign, --plan-in, another strategy) read it while planning: when a device alone was measured
-// faster than the plan, the other devices' answers are set aside, so every node goes to it.
+// CACHE_DIR/tuning/plans/. Sessions with no placement of the user's own (--assign, --plan-in,
+// another strategy) read it while planning: when a device alone was measured faster than the plan,
+// the other devices' answers are set aside, so every node goes to it; when the plugins' defaults
+// were faster than the tuned values, no node gets tuned values.
 #pragma once
 
 #include <filesystem>
@@ -36,7 +37,8 @@ Status SavePlanCheck(const std::filesystem::path& file, const PlanCheckResult& c
 bool FollowsPlanCheck(const SessionOptions& options);
 
 // Applies the stored check for request.devices (devices[d] for each): with a device chosen alone,
-// every other device's answers become unsupported. Returns the line the plan shows ("" when there
+// every other device's answers become unsupported; with the defaults chosen, no answer keeps its
+// tuned values. Returns the line the plan shows ("" when there
 // is no check); a damaged file or a choice naming no selected device is a warning.
 std::string ApplyPlanCheck(const std::string& cache_dir, uint32_t threads,
                            const std::vector<std::unique_ptr<Device>>& devices,

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <thread>
 
 #include "hetrun/runtime/input_generator.h"
 #include "tuning/parameter_search.h"
@@ -16,6 +17,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kWarmupRuns = 2;
 constexpr int kRoundsBeforeDropping = 3;
+constexpr std::chrono::milliseconds kSettle{2};
 
 struct Candidate {
   std::string name;  // "plan" or a device name
@@ -28,6 +30,15 @@ double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const size_t n = v.size();
   return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// Whether any node of the plan compiles with values a search chose.
+bool HasTunedValues(const partitioner::Plan& plan) {
+  for (size_t n = 0; n < plan.node_device.size(); ++n) {
+    const auto& answers = plan.answers[static_cast<size_t>(plan.node_device[n])];
+    if (n < answers.size() && !answers[n].tuning.empty()) return true;
+  }
+  return false;
 }
 
 // The devices the plan put nodes on, in the plan's device order: "vulkan,cpu".
@@ -54,9 +65,22 @@ Result<std::optional<PlanCheckResult>> CheckWholeModel(
     return planned.status().WithContext("the whole-model check could not create the plan");
   PlanCheckResult check;
   check.plan_devices = PlanDevices((*planned)->plan());
+  const bool tuned = HasTunedValues((*planned)->plan());
   std::vector<Candidate> candidates;
   candidates.push_back({"plan", std::move(*planned), {}, true});
+  // The same placement compiled with the plugins' defaults: a search's winners are timed node by
+  // node, and a node that is faster alone can still slow the model (workers left idle go to sleep).
+  if (tuned) {
+    progress("whole model: compiling the plan with the plugins' defaults");
+    SessionOptions defaults = plan_options;
+    defaults.apply_tuned_values = false;
+    Result<std::unique_ptr<Session>> session = Session::Create(model_path, defaults);
+    if (!session.ok())
+      return session.status().WithContext("the whole-model check could not create the plan");
+    candidates.push_back({"defaults", std::move(*session), {}, true});
+  }
   for (const std::string& device : options.devices) {
+    if (options.devices.size() == 1) break;
     if (stop()) return std::optional<PlanCheckResult>();
     // A plan on one device is that device alone: timed once, as the plan.
     if (check.plan_devices == device) continue;
@@ -71,6 +95,10 @@ Result<std::optional<PlanCheckResult>> CheckWholeModel(
     candidates.push_back({device, std::move(*session), {}, true});
   }
 
+  if (candidates.size() == 1) {  // one device, nothing tuned: nothing to compare
+    check.choice = "plan";
+    return std::optional<PlanCheckResult>(std::move(check));
+  }
   SeededInputGenerator generator;
   std::map<std::string, core::Tensor> inputs;
   for (const IoInfo& info : candidates[0].session->inputs()) {
@@ -101,8 +129,14 @@ Result<std::optional<PlanCheckResult>> CheckWholeModel(
   for (int round = 1;; ++round) {
     if (stop()) return std::optional<PlanCheckResult>();
     progress("whole model: run " + std::to_string(round) + " of each");
-    for (Candidate& c : candidates)
+    for (Candidate& c : candidates) {
+      if (!c.racing) continue;
+      // Each session has devices of its own: let the last one's workers stop polling (the CPU
+      // plugin's poll for 300 us) and wake this one's, so each is timed as it runs on its own.
+      std::this_thread::sleep_for(kSettle);
+      HETRUN_RETURN_IF_ERROR(run(c, false));
       if (c.racing) HETRUN_RETURN_IF_ERROR(run(c, true));
+    }
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     if (round >= kRoundsBeforeDropping) {
       double best = 0;

@@ -190,7 +190,8 @@ Result<TuneReport> Tune(const std::string& model_path, const TuneOptions& option
     total += w.nodes.size() + (w.need_overhead ? 1 : 0) + (w.need_link ? 1 : 0);
     work.push_back(std::move(w));
   }
-  // The whole-model check, again whenever anything is measured anew (or never checked yet).
+  // The whole-model check, again whenever anything is measured anew (or never checked yet): the
+  // plan against each device alone and against the plugins' defaults.
   std::vector<const Device*> selected;
   for (size_t d = 0; d < session->plan().devices.size(); ++d)
     selected.push_back(session->devices()[d].get());
@@ -198,7 +199,7 @@ Result<TuneReport> Tune(const std::string& model_path, const TuneOptions& option
       tuning::PlanCheckFile(options.session.cache_dir, graph, selected, options.session.threads);
   std::error_code exists_error;
   const bool check_plan =
-      selected.size() > 1 && tuning::FollowsPlanCheck(options.session) &&
+      tuning::FollowsPlanCheck(options.session) &&
       (options.retune || total > 0 || !std::filesystem::exists(check_file, exists_error));
   total += check_plan ? 1 : 0;
 
@@ -327,8 +328,10 @@ Result<TuneReport> Tune(const std::string& model_path, const TuneOptions& option
       report.plan_check_notes.push_back("whole model not timed: " + checked.status().message());
     } else if (checked->has_value()) {
       HETRUN_RETURN_IF_ERROR(tuning::SavePlanCheck(check_file, **checked));
-      report.plan_check = std::move(*checked);
-      report.plan_check_file = check_file.string();
+      if (!(*checked)->times.empty()) {  // else one device with nothing tuned: nothing compared
+        report.plan_check = std::move(*checked);
+        report.plan_check_file = check_file.string();
+      }
     }
   }
   for (DeviceWork& w : work) {

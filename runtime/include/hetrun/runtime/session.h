@@ -62,9 +62,13 @@ struct SessionOptions {
   // compiled code. "" = no cache. The plan cache is used by Create(model_path, ...) without
   // warm_start; the plugins' caches by every session.
   std::string cache_dir;
-  // With --cache-dir and more than one device: follow `hetrun tune`'s whole-model check (a device
-  // measured faster alone than the plan takes every node). Off only for tune's own timing.
+  // With --cache-dir: follow `hetrun tune`'s whole-model check (a device measured faster alone
+  // than the plan takes every node; the plugins' defaults measured faster than the tuned values
+  // replace them). Off only for tune's own timing.
   bool apply_plan_check = true;
+  // With --cache-dir: compile nodes with the values `hetrun tune`'s search chose (false: the
+  // plugins' defaults, measured costs still used). For tune's whole-model check.
+  bool apply_tuned_values = true;
 };
 
 // What --cache-dir did for a session.

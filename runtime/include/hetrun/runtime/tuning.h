@@ -57,26 +57,28 @@ struct DeviceTuneReport {
   std::vector<std::string> notes;  // why a node was not measured, one line each
 };
 
-// Tune's last step with more than one device: the plan the measured costs give, timed as a whole
-// model against each device alone, because per-node costs miss what only whole runs show (launches
-// inside a part, devices sharing cores). Sessions given the same --cache-dir use the fastest.
+// Tune's last step: the plan the measured costs give, timed as a whole model against each device
+// alone (with more than one device) and against the same plan compiled with the plugins' defaults
+// (when it has tuned values), because per-node times miss what only whole runs show (launches
+// inside a part, devices sharing cores, workers falling asleep). Sessions given the same
+// --cache-dir use the fastest.
 struct WholeModelTime {
-  std::string candidate;  // "plan", or a device's name: that device alone
+  std::string candidate;  // "plan"; "defaults": the plan untuned; a device's name: it alone
   double median_ms = 0;
   int runs = 0;  // candidates far slower than the best stop early
 };
 struct PlanCheckResult {
   std::string plan_devices;           // the devices the plan used: "vulkan,cpu"
   std::vector<WholeModelTime> times;  // the plan first
-  std::string choice;                 // "plan", or the device sessions use alone
+  std::string choice;                 // "plan", "defaults" or the device sessions use alone
 };
 // "cpu alone 3.010 ms, the plan (vulkan,cpu) 3.412 ms, vulkan alone 13.200 ms: cpu alone is used"
 std::string DescribePlanCheck(const PlanCheckResult& check);
 
 struct TuneReport {
   std::vector<DeviceTuneReport> devices;
-  // Whole-model check: run when more than one device is selected and this run measured something
-  // (or no check was stored yet); the file it was saved to.
+  // Whole-model check: run when this run measured something (or no check was stored yet) and
+  // there was something to compare; the file it was saved to.
   std::optional<PlanCheckResult> plan_check;
   std::string plan_check_file;
   std::vector<std::string> plan_check_notes;  // candidates that could not run, a check that failed
