@@ -152,15 +152,21 @@ Result<std::optional<PlanCheckResult>> CheckWholeModel(
       break;
   }
 
-  // The plan stays unless a device alone beats it by the margin.
-  check.choice = "plan";
-  double best = Median(candidates[0].ms);
-  const double plan_ms = best;
+  // The incumbent is what sessions would run without tuned values (the plan with the defaults),
+  // or the plan when it has none: another candidate must beat it by the margin, so noise never
+  // replaces it. Of those that do, the fastest.
+  const Candidate& incumbent =
+      candidates.size() > 1 && candidates[1].name == "defaults" && !candidates[1].ms.empty()
+          ? candidates[1]
+          : candidates[0];
+  const double incumbent_ms = Median(incumbent.ms);
+  check.choice = incumbent.name;
+  double best = incumbent_ms;
   for (const Candidate& c : candidates) {
     if (c.ms.empty()) continue;
     const double ms = Median(c.ms);
     check.times.push_back({c.name, ms, static_cast<int>(c.ms.size())});
-    if (c.name != "plan" && ms < best && ms * (1 + kSearchMargin) < plan_ms) {
+    if (&c != &incumbent && ms < best && ms * (1 + kSearchMargin) < incumbent_ms) {
       best = ms;
       check.choice = c.name;
     }

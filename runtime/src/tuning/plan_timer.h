@@ -1,6 +1,8 @@
-// Tune's whole-model check: sessions for the plan the measured costs give and for each selected
-// device alone, timed side by side (one run of each in turn, so a noisy neighbour slows all alike),
-// medians compared. A device alone is chosen only when it beats the plan by the search's margin.
+// Tune's whole-model check: sessions for the plan the measured costs give, for the same plan with
+// the plugins' defaults (when it has tuned values) and for each selected device alone, timed side
+// by side (one run of each in turn, so a noisy neighbour slows all alike), medians compared. The
+// plan with the defaults (else the plan) stays unless another beats it by the search's margin:
+// tuned values are kept only when the whole model is faster with them.
 #pragma once
 
 #include <functional>
