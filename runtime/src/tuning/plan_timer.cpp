@@ -105,8 +105,8 @@ Result<std::optional<PlanCheckResult>> CheckWholeModel(
     HETRUN_ASSIGN_OR_RETURN(core::Tensor t, generator.Make(info, options.input_shapes));
     inputs.emplace(info.name, std::move(t));
   }
-  // One run; a failure takes a device alone out of the race (a note) and fails the check for the
-  // plan itself.
+  // One run; a failure takes another candidate out of the race (a note) and fails the check for
+  // the plan itself.
   auto run = [&](Candidate& c, bool timed) -> Status {
     const Clock::time_point start = Clock::now();
     Result<std::vector<core::Tensor>> out = c.session->Run(inputs);
@@ -116,7 +116,9 @@ Result<std::optional<PlanCheckResult>> CheckWholeModel(
       return Status::Ok();
     }
     if (c.name == "plan") return out.status().WithContext("the whole-model check ran the plan");
-    notes->push_back(c.name + " alone: not timed: " + out.status().message());
+    notes->push_back(
+        (c.name == "defaults" ? "the plan with the plugins' defaults" : c.name + " alone") +
+        ": not timed: " + out.status().message());
     c.racing = false;
     c.ms.clear();
     return Status::Ok();
