@@ -11,7 +11,8 @@ namespace {
 
 // The convolution and pooling operators share libonnx's convPoolShapeInference /
 // convTransposeShapeInference, which index their per-axis attributes and the weight's spatial
-// dimensions by the input's spatial rank without comparing the lengths.
+// dimensions by the input's spatial rank without comparing the lengths, and divide by the strides
+// without checking them.
 struct ConvPoolOp {
   std::string_view name;
   std::optional<size_t> weight_input;  // whose dims 2.. are the kernel when kernel_shape is absent
@@ -33,7 +34,21 @@ void CheckAttributeLength(onnx::InferenceContext& ctx, const std::string& name, 
                        " per spatial axis of input X (", spatial_axes, " axes)");
 }
 
+// libonnx divides by the strides (a 0 is SIGFPE: fuzz_import's find) and takes the others as
+// given; the operators define all three as positive.
+void CheckPositive(onnx::InferenceContext& ctx, const std::string& name) {
+  const onnx::AttributeProto* attr = ctx.getAttribute(name);
+  if (attr == nullptr) return;
+  for (int i = 0; i < attr->ints_size(); ++i) {
+    if (attr->ints(i) < 1) {
+      fail_shape_inference("attribute ", name, "[", i, "] is ", attr->ints(i),
+                           "; it must be at least 1");
+    }
+  }
+}
+
 void CheckConvPool(const ConvPoolOp& op, onnx::InferenceContext& ctx) {
+  for (const char* name : {"kernel_shape", "strides", "dilations"}) CheckPositive(ctx, name);
   if (!onnx::hasInputShape(ctx, 0)) return;  // libonnx infers nothing either
   const int rank = RankOf(*ctx.getInputType(0));
   if (rank < 2) {

@@ -463,6 +463,14 @@ def shape_cases():
         one(helper.make_node("ConvTranspose", ["img", "W3"], ["y"], name="ct_w3"),
             [numpy_helper.from_array(np.ones((1, 1, 2), np.float32), "W3")],
             inputs=[vi("img", shape=(1, 1, 4, 4))], outputs=[vi("y", shape=("d0", "d1", "d2", "d3"))]))
+    # fuzz_import's find: libonnx 1.12's pooling shape inference divides by the stride (SIGFPE).
+    add("shape_maxpool_zero_stride", 23, "error", "pool_s0",
+        one(helper.make_node("MaxPool", ["img"], ["y"], name="pool_s0", kernel_shape=[2, 2],
+                             strides=[0, 2]),
+            inputs=[vi("img", shape=(1, 1, 4, 4))], outputs=[vi("y", shape=("d0", "d1", "d2", "d3"))]))
+    add("shape_conv_zero_dilation", 23, "error", "conv_d0",
+        one(helper.make_node("Conv", ["img", "Wt"], ["y"], name="conv_d0", dilations=[1, 0]), [ct],
+            inputs=[vi("img", shape=(1, 1, 4, 4))], outputs=[vi("y", shape=("d0", "d1", "d2", "d3"))]))
     add("shape_input_rank_conflict", 23, "error", "relu_rank",
         model_of(simple([helper.make_node("Relu", ["x"], ["y"], name="relu_rank")],
                         outputs=[vi("y", shape=(1, 4, 1))])))
