@@ -62,42 +62,33 @@ std::string PlanChecksIdentity(const std::string& cache_dir) {
 }
 
 Result<std::optional<PlanCheckResult>> LoadPlanCheck(const fs::path& file) {
-  std::ifstream in(file);
-  if (!in) {
-    std::error_code ec;
-    if (!fs::exists(file, ec)) return std::optional<PlanCheckResult>();
-    return Unavailable("cannot read the whole-model check '" + file.string() + "'");
-  }
-  auto damaged = [&](size_t line, const std::string& why) {
-    return InvalidArgument("whole-model check '" + file.string() + "', line " +
-                           std::to_string(line) + ": " + why +
-                           " (delete it, or run `hetrun tune --retune`)");
-  };
+  TsvReader in(file, "whole-model check");
+  if (in.missing()) return std::optional<PlanCheckResult>();
+  HETRUN_RETURN_IF_ERROR(in.open_status());
   PlanCheckResult check;
-  std::string line;
-  size_t number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    const std::vector<std::string> f = SplitTabs(line);
+  while (in.Next()) {
+    const size_t number = in.number();
+    const std::vector<std::string>& f = in.fields();
+    const std::string& line = in.line();
     if (number == 1) {
-      if (f.size() != 2 || f[0] != kMagic) return damaged(number, "not a hetrun plan check");
+      if (f.size() != 2 || f[0] != kMagic) return in.Damaged("not a hetrun plan check");
       if (f[1] != std::to_string(kPlanCheckFormatVersion))
-        return damaged(number, "format version " + f[1] + ", this hetrun reads " +
-                                   std::to_string(kPlanCheckFormatVersion));
+        return in.Damaged("format version " + f[1] + ", this hetrun reads " +
+                          std::to_string(kPlanCheckFormatVersion));
     } else if (f[0] == "plan_devices" && f.size() == 2) {
       check.plan_devices = f[1];
     } else if (f[0] == "time" && f.size() == 4) {
       const std::optional<double> ms = ParseCost(f[2]), runs = ParseCost(f[3]);
-      if (f[1].empty() || !ms || !runs) return damaged(number, "bad time line");
+      if (f[1].empty() || !ms || !runs) return in.Damaged("bad time line");
       check.times.push_back({f[1], *ms, static_cast<int>(*runs)});
     } else if (f[0] == "choice" && f.size() == 2 && !f[1].empty()) {
       check.choice = f[1];
     } else {
-      return damaged(number, "unknown line '" + line.substr(0, 40) + "'");
+      return in.Damaged("unknown line '" + line.substr(0, 40) + "'");
     }
   }
-  if (number == 0) return damaged(1, "empty file");
-  if (check.choice.empty()) return damaged(number, "no choice line");
+  if (in.number() == 0) return in.Damaged("empty file");
+  if (check.choice.empty()) return in.Damaged("no choice line");
   return std::optional<PlanCheckResult>(std::move(check));
 }
 

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
@@ -36,6 +37,30 @@ std::string Number(double value) {
   out.precision(6);
   out << value;
   return out.str();
+}
+
+TsvReader::TsvReader(const fs::path& file, std::string what)
+    : file_(file), what_(std::move(what)), in_(file) {
+  std::error_code ec;
+  missing_ = !in_ && !fs::exists(file, ec);
+}
+
+Status TsvReader::open_status() const {
+  if (in_ || missing_) return Status::Ok();
+  return Unavailable("cannot read the " + what_ + " '" + file_.string() + "'");
+}
+
+bool TsvReader::Next() {
+  if (!std::getline(in_, line_)) return false;
+  ++number_;
+  fields_ = SplitTabs(line_);
+  return true;
+}
+
+Status TsvReader::Damaged(const std::string& why) const {
+  return InvalidArgument(what_ + " '" + file_.string() + "', line " +
+                         std::to_string(std::max<size_t>(number_, 1)) + ": " + why +
+                         " (delete it, or run `hetrun tune --retune`)");
 }
 
 Status WriteFileAtomically(const fs::path& file, const std::string& text) {

@@ -28,28 +28,20 @@ fs::path TuningFile(const std::string& cache_dir, const std::string& identity) {
 }
 
 Result<std::optional<DeviceTuning>> LoadTuning(const fs::path& file, const std::string& identity) {
-  std::ifstream in(file);
-  if (!in) {
-    std::error_code ec;
-    if (!fs::exists(file, ec)) return std::optional<DeviceTuning>();
-    return Unavailable("cannot read the tuning file '" + file.string() + "'");
-  }
-  auto damaged = [&](size_t line, const std::string& why) {
-    return InvalidArgument("tuning file '" + file.string() + "', line " + std::to_string(line) +
-                           ": " + why + " (delete it, or run `hetrun tune --retune`)");
-  };
+  TsvReader in(file, "tuning file");
+  if (in.missing()) return std::optional<DeviceTuning>();
+  HETRUN_RETURN_IF_ERROR(in.open_status());
   DeviceTuning tuning;
-  std::string line;
-  size_t number = 0;
-  while (std::getline(in, line)) {
-    ++number;
-    const std::vector<std::string> f = SplitTabs(line);
+  while (in.Next()) {
+    const size_t number = in.number();
+    const std::vector<std::string>& f = in.fields();
+    const std::string& line = in.line();
     if (number == 1) {
-      if (f.size() != 3 || f[0] != kMagic) return damaged(number, "not a hetrun tuning file");
+      if (f.size() != 3 || f[0] != kMagic) return in.Damaged("not a hetrun tuning file");
       if (f[1] != std::to_string(kTuningFormatVersion))
-        return damaged(number, "format version " + f[1] + ", this hetrun reads " +
-                                   std::to_string(kTuningFormatVersion));
-      if (f[2] != identity) return damaged(number, "measured on another device: " + f[2]);
+        return in.Damaged("format version " + f[1] + ", this hetrun reads " +
+                          std::to_string(kTuningFormatVersion));
+      if (f[2] != identity) return in.Damaged("measured on another device: " + f[2]);
       tuning.identity = f[2];
       continue;
     }
@@ -59,24 +51,24 @@ Result<std::optional<DeviceTuning>> LoadTuning(const fs::path& file, const std::
       const std::optional<double> default_us = ParseCost(f[5]), tuned_us = ParseCost(f[6]);
       std::optional<NodeTuning> values = NodeTuning();
       if (f[4] != "-" && f[4] != "=") values = ParseNodeTuning(f[4]);
-      if (!values) return damaged(number, "bad tuned values '" + f[4].substr(0, 40) + "'");
+      if (!values) return in.Damaged("bad tuned values '" + f[4].substr(0, 40) + "'");
       if (!cost || !runs || !default_us || !tuned_us || f[1].size() != 16)
-        return damaged(number, "bad node line");
+        return in.Damaged("bad node line");
       tuning.nodes[f[1]] = {*cost,       static_cast<int>(*runs), f[7],
                             f[4] != "-", std::move(*values),      *default_us,
                             *tuned_us};
     } else if (f[0] == "part_overhead_us" && f.size() == 2) {
       tuning.part_overhead_us = ParseCost(f[1]);
-      if (!tuning.part_overhead_us) return damaged(number, "bad part overhead");
+      if (!tuning.part_overhead_us) return in.Damaged("bad part overhead");
     } else if (f[0] == "link" && f.size() == 3) {
       const std::optional<double> latency = ParseCost(f[1]), gbps = ParseCost(f[2]);
-      if (!latency || !gbps || *gbps <= 0) return damaged(number, "bad link line");
+      if (!latency || !gbps || *gbps <= 0) return in.Damaged("bad link line");
       tuning.link = LinkTiming{*latency, *gbps};
     } else {
-      return damaged(number, "unknown line '" + line.substr(0, 40) + "'");
+      return in.Damaged("unknown line '" + line.substr(0, 40) + "'");
     }
   }
-  if (number == 0) return damaged(1, "empty file");
+  if (in.number() == 0) return in.Damaged("empty file");
   return std::optional<DeviceTuning>(std::move(tuning));
 }
 
