@@ -104,8 +104,9 @@ int ConformanceCommand(const std::vector<std::string>& args) {
   int passed = 0, failed = 0, unsupported = 0, skipped = 0;
   {
     ProgressBar progress("conformance", static_cast<int>(cases.size()));
+    ConformanceRunner runner(a.options);
     for (size_t i = 0; i < cases.size(); ++i) {
-      CaseResult r = RunConformanceCase(cases[i].string(), a.options);
+      CaseResult r = runner.Run(cases[i].string());
       switch (r.status) {
         case CaseStatus::kPassed: ++passed; break;
         case CaseStatus::kSkipped: ++skipped; break;

@@ -2,9 +2,11 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -16,6 +18,7 @@
 #include "hetrun/core/onnx_import.h"
 #include "hetrun/core/tensor_compare.h"
 #include "hetrun/core/tensor_io.h"
+#include "hetrun/plugin_api/plugin_registry.h"
 #include "hetrun/runtime/session.h"
 
 namespace hetrun::cli {
@@ -92,7 +95,8 @@ std::string DataContradictsModel(const core::Value& declared, const core::Tensor
 }
 
 // Runs one case in this process.
-CaseResult RunInProcess(const std::string& case_dir, const ConformanceOptions& options) {
+CaseResult RunInProcess(const std::string& case_dir, const ConformanceOptions& options,
+                        const std::shared_ptr<plugin_api::PluginRegistry>& registry) {
   CaseResult r;
   r.name = fs::path(case_dir).filename().string();
   const fs::path model = fs::path(case_dir) / "model.onnx";
@@ -150,6 +154,7 @@ CaseResult RunInProcess(const std::string& case_dir, const ConformanceOptions& o
     so.devices = options.devices;
     so.plugin_paths = options.plugin_paths;
     so.threads = options.threads;
+    so.registry = registry;
     std::map<std::string, core::Tensor> feeds;
     for (size_t i = 0; i < inputs.size(); ++i) {
       const core::Value& declared = probe->values[probe->inputs[i]];
@@ -200,76 +205,171 @@ CaseResult RunInProcess(const std::string& case_dir, const ConformanceOptions& o
   return r;
 }
 
-// Result encoding over the pipe: one status byte, then the reason.
-CaseResult RunForked(const std::string& case_dir, const ConformanceOptions& options) {
-  CaseResult r;
-  r.name = fs::path(case_dir).filename().string();
-  int fds[2];
-  if (pipe(fds) != 0) return RunInProcess(case_dir, options);
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(fds[0]);
-    close(fds[1]);
-    return RunInProcess(case_dir, options);
+// The worker's protocol over a socket pair: the parent sends a case directory and '\n'; the
+// worker answers one frame per case: the status byte, the reason's length (4 bytes, host order),
+// the reason.
+bool SendAll(int fd, const char* data, size_t size) {
+  while (size > 0) {
+    const ssize_t n = send(fd, data, size, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data += n;
+    size -= static_cast<size_t>(n);
   }
-  if (pid == 0) {
-    close(fds[0]);
-    CaseResult child = RunInProcess(case_dir, options);
-    std::string msg(1, static_cast<char>(child.status));
-    msg += child.reason.substr(0, 4000);
-    ssize_t ignored = write(fds[1], msg.data(), msg.size());
-    (void)ignored;
-    _exit(0);  // skip static destructors of libraries the parent also holds
-  }
-  close(fds[1]);
-  std::string msg;
+  return true;
+}
+
+// The worker's loop: runs each case it is sent until the parent closes its end.
+[[noreturn]] void WorkerMain(int fd, const ConformanceOptions& options) {
+  auto registry = std::make_shared<plugin_api::PluginRegistry>(options.plugin_paths);
+  std::string pending;
   char buf[4096];
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::milliseconds(options.case_timeout_ms);
-  bool timed_out = false;
   while (true) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          deadline - std::chrono::steady_clock::now())
-                          .count();
-    if (left <= 0) {
-      timed_out = true;
-      break;
+    const size_t eol = pending.find('\n');
+    if (eol == std::string::npos) {
+      const ssize_t n = recv(fd, buf, sizeof buf, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      pending.append(buf, static_cast<size_t>(n));
+      continue;
     }
-    pollfd p{fds[0], POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(std::min<long long>(left, 1000))) <= 0) continue;
-    ssize_t n = read(fds[0], buf, sizeof buf);
-    if (n <= 0) break;
-    msg.append(buf, static_cast<size_t>(n));
+    const std::string case_dir = pending.substr(0, eol);
+    pending.erase(0, eol + 1);
+    const CaseResult r = RunInProcess(case_dir, options, registry);
+    const std::string reason = r.reason.substr(0, 4000);
+    const uint32_t size = static_cast<uint32_t>(reason.size());
+    std::string frame(1, static_cast<char>(r.status));
+    frame.append(reinterpret_cast<const char*>(&size), sizeof size);
+    frame += reason;
+    if (!SendAll(fd, frame.data(), frame.size())) break;
   }
-  close(fds[0]);
-  if (timed_out) kill(pid, SIGKILL);
-  int wstatus = 0;
-  waitpid(pid, &wstatus, 0);
-  if (timed_out) {
-    r.reason = "timed out after " + std::to_string(options.case_timeout_ms) + " ms";
-  } else if (WIFSIGNALED(wstatus)) {
-    r.reason = std::string("crashed: ") + strsignal(WTERMSIG(wstatus));
-  } else if (msg.empty()) {
-    r.reason = "exited without a result";
-  } else {
-    r.status = static_cast<CaseStatus>(msg[0]);
-    r.reason = msg.substr(1);
-  }
-  return r;
+  _exit(0);  // skip static destructors of libraries the parent also holds
 }
 
 }  // namespace
 
-std::string SkipReason(const std::string& case_dir) {
-  return SkipReasonFor(fs::path(case_dir).filename().string(), nullptr);
+ConformanceRunner::ConformanceRunner(ConformanceOptions options) : options_(std::move(options)) {}
+
+ConformanceRunner::~ConformanceRunner() {
+  StopWorker(false);
 }
 
-CaseResult RunConformanceCase(const std::string& case_dir, const ConformanceOptions& options) {
-  auto start = std::chrono::steady_clock::now();
-  CaseResult r = options.isolate ? RunForked(case_dir, options) : RunInProcess(case_dir, options);
+bool ConformanceRunner::StartWorker() {
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return false;
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return false;
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    WorkerMain(fds[1], options_);
+  }
+  close(fds[1]);
+  worker_ = pid;
+  socket_ = fds[0];
+  worker_cases_ = 0;
+  last_case_.clear();
+  return true;
+}
+
+void ConformanceRunner::StopWorker(bool kill_it) {
+  if (worker_ < 0) return;
+  if (kill_it) kill(worker_, SIGKILL);
+  close(socket_);  // a live worker sees the end of its input and exits
+  int wstatus = 0;
+  waitpid(worker_, &wstatus, 0);
+  worker_ = -1;
+  socket_ = -1;
+}
+
+CaseResult ConformanceRunner::RunInWorker(const std::string& case_dir) {
+  CaseResult r;
+  r.name = fs::path(case_dir).filename().string();
+  if (worker_ < 0 && !StartWorker()) return RunInProcess(case_dir, options_, registry_);
+  const std::string request = case_dir + "\n";
+  std::string frame;
+  bool complete = false, timed_out = false;
+  if (SendAll(socket_, request.data(), request.size())) {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.case_timeout_ms);
+    char buf[4096];
+    while (!complete) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            deadline - std::chrono::steady_clock::now())
+                            .count();
+      if (left <= 0) {
+        timed_out = true;
+        break;
+      }
+      pollfd p{socket_, POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(std::min<long long>(left, 1000))) <= 0) continue;
+      const ssize_t n = recv(socket_, buf, sizeof buf, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;  // the worker died
+      frame.append(buf, static_cast<size_t>(n));
+      uint32_t size = 0;
+      if (frame.size() >= 1 + sizeof size) {
+        std::memcpy(&size, frame.data() + 1, sizeof size);
+        complete = frame.size() >= 1 + sizeof size + size;
+      }
+    }
+  }
+  if (complete) {
+    r.status = static_cast<CaseStatus>(frame[0]);
+    r.reason = frame.substr(1 + sizeof(uint32_t));
+    ++worker_cases_;
+    last_case_ = r.name;
+    return r;
+  }
+  if (timed_out) kill(worker_, SIGKILL);
+  int wstatus = 0;
+  waitpid(worker_, &wstatus, 0);
+  close(socket_);
+  worker_ = -1;
+  socket_ = -1;
+  r.worker_died = true;
+  if (timed_out) {
+    r.reason = "timed out after " + std::to_string(options_.case_timeout_ms) + " ms";
+  } else if (WIFSIGNALED(wstatus)) {
+    r.reason = std::string("crashed: ") + strsignal(WTERMSIG(wstatus));
+  } else {
+    r.reason = "exited without a result";
+  }
+  return r;
+}
+
+CaseResult ConformanceRunner::Run(const std::string& case_dir) {
+  const auto start = std::chrono::steady_clock::now();
+  CaseResult r;
+  if (!options_.isolate) {
+    if (!registry_) registry_ = std::make_shared<plugin_api::PluginRegistry>(options_.plugin_paths);
+    r = RunInProcess(case_dir, options_, registry_);
+  } else {
+    const int earlier = worker_cases_;
+    const std::string previous = last_case_;
+    r = RunInWorker(case_dir);
+    if (r.worker_died && earlier > 0) {
+      CaseResult alone = RunInWorker(case_dir);
+      if (alone.status == CaseStatus::kFailed) {
+        r = std::move(alone);
+      } else {
+        r.reason += " after " + std::to_string(earlier) + " earlier case(s) in the same worker (" +
+                    "the last: " + previous + "); alone it " + CaseStatusName(alone.status) +
+                    ": an earlier case left the process damaged";
+      }
+    }
+    if (r.status == CaseStatus::kFailed) StopWorker(false);  // a fresh worker for the next case
+  }
   r.ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return r;
+}
+
+std::string SkipReason(const std::string& case_dir) {
+  return SkipReasonFor(fs::path(case_dir).filename().string(), nullptr);
 }
 
 }  // namespace hetrun::cli

@@ -80,11 +80,11 @@ uint32_t DeviceCountFromEnv() {
 Fault FaultFromEnv() {
   const char* value = Env("HETRUN_TESTDEV_FAULT");
   if (!value) return Fault::kDeviceLost;
-  for (Fault f :
-       {Fault::kDeviceLost, Fault::kError, Fault::kOutOfMemory, Fault::kHang, Fault::kNan})
+  for (Fault f : {Fault::kDeviceLost, Fault::kError, Fault::kOutOfMemory, Fault::kHang, Fault::kNan,
+                  Fault::kCrash})
     if (std::string_view(value) == FaultName(f)) return f;
   ThrowBadValue("HETRUN_TESTDEV_FAULT", value,
-                "one of device_lost, error, out_of_memory, hang, nan");
+                "one of device_lost, error, out_of_memory, hang, nan, crash");
 }
 
 const char* FaultName(Fault fault) {
@@ -94,6 +94,7 @@ const char* FaultName(Fault fault) {
     case Fault::kOutOfMemory: return "out_of_memory";
     case Fault::kHang: return "hang";
     case Fault::kNan: return "nan";
+    case Fault::kCrash: return "crash";
   }
   return "?";
 }
@@ -122,6 +123,13 @@ std::optional<uint64_t> FailExecutableFromEnv() {
   }
   if (index < 0) return std::nullopt;
   return static_cast<uint64_t>(index);
+}
+
+bool FailScopeIsProcessFromEnv() {
+  const char* value = Env("HETRUN_TESTDEV_FAIL_SCOPE");
+  if (!value || std::string_view(value) == "device") return false;
+  if (std::string_view(value) == "process") return true;
+  ThrowBadValue("HETRUN_TESTDEV_FAIL_SCOPE", value, "device or process");
 }
 
 namespace {

@@ -28,6 +28,10 @@ uint32_t DeviceCountFromEnv();
 // HETRUN_TESTDEV_FAIL_EXECUTABLE: index of the executable (per device, in compile order) whose
 // executions all fail; nullopt when unset or negative.
 std::optional<uint64_t> FailExecutableFromEnv();
+// HETRUN_TESTDEV_FAIL_SCOPE: what HETRUN_TESTDEV_FAIL_EXECUTABLE counts: "device" (the default:
+// executables compiled since device_open) or "process" (every testdev executable compiled in this
+// process, across devices and sessions: damage that outlives a session).
+bool FailScopeIsProcessFromEnv();
 // HETRUN_TESTDEV_FAULT: what the executable picked by HETRUN_TESTDEV_FAIL_EXECUTABLE does.
 enum class Fault {
   kDeviceLost,   // its event fails with DEVICE_LOST (the default)
@@ -35,6 +39,7 @@ enum class Fault {
   kOutOfMemory,  // ... with OUT_OF_MEMORY
   kHang,         // its event never signals: event_wait times out, event_query says not done
   kNan,          // it succeeds, but every float32 output is NaN
+  kCrash,        // execute aborts the process (SIGABRT), as a driver fault would take it down
 };
 Fault FaultFromEnv();
 const char* FaultName(Fault fault);

@@ -1,7 +1,9 @@
 // compile, execute and events: forwarded to the wrapped CPU plugin after translating testdev
 // handles into its handles, with the op set enforced at compile time and failures injected per
 // executable (HETRUN_TESTDEV_FAIL_EXECUTABLE).
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -75,7 +77,10 @@ hetrun_status_t Compile(hetrun_device_t device, const hetrun_graph_view* part,
       handle->delay_us = *delay * part->num_nodes;
     if (part->num_nodes > 1) handle->delay_us += PartNodeDelayUsFromEnv() * part->num_nodes;
     handle->index = dev->executables_compiled.fetch_add(1);
-    handle->fails = fail_index && *fail_index == handle->index;
+    static std::atomic<uint64_t> compiled_in_process{0};
+    const uint64_t process_index = compiled_in_process.fetch_add(1);
+    handle->fails =
+        fail_index && *fail_index == (FailScopeIsProcessFromEnv() ? process_index : handle->index);
     if (handle->fails) handle->fault = FaultFromEnv();
     *out_executable = handle.release();
     return nullptr;
@@ -122,6 +127,7 @@ hetrun_status_t Execute(hetrun_executable_t executable, const hetrun_tensor_arg*
     }
     std::optional<Fault> fault;
     if (exe.fails) fault = exe.fault;
+    if (fault == Fault::kCrash) std::abort();  // for tests of the host's crash isolation
     // A slow kernel, as far as timing can tell (the host measures execute to event).
     if (exe.delay_us > 0) std::this_thread::sleep_for(std::chrono::microseconds(exe.delay_us));
     auto handle = std::make_unique<hetrun_event_s>();
