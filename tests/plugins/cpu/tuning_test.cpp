@@ -182,10 +182,10 @@ TEST_F(CpuTuning, ConvListsOnlyTheAlgorithmsThatApply) {
     int64_t default_algorithm;        // -1: depends on the GEMM micro-kernel
   };
   const std::vector<Want> wants = {
-      {{1, 32, 10, 9, 32, 3, 1, 1, 1}, {0, 1, 2}, 1},  // Winograd worthwhile
-      {{1, 8, 12, 12, 16, 3, 1, 1, 1}, {0, 1, 2}, 0},  // too few channels for Winograd to pay
-      {{1, 64, 13, 13, 40, 3, 2, 1, 1}, {0, 2}, -1},   // strided: no Winograd; 7x7 outputs
-      {{1, 32, 7, 7, 48, 1, 1, 0, 1}, {0, 2}, 0},      // 1x1 over few channels: not transposed
+      {{1, 32, 10, 9, 32, 3, 1, 1, 1}, {0, 1, 2, 3}, 1},  // Winograd worthwhile (F(2x2))
+      {{1, 8, 12, 12, 16, 3, 1, 1, 1}, {0, 1, 2, 3}, 0},  // too few channels for Winograd to pay
+      {{1, 64, 13, 13, 40, 3, 2, 1, 1}, {0, 2}, -1},      // strided: no Winograd; 7x7 outputs
+      {{1, 32, 7, 7, 48, 1, 1, 0, 1}, {0, 2}, 0},         // 1x1 over few channels: not transposed
   };
   for (const Want& want : wants) {
     const ConvCase& s = want.shape;

@@ -241,6 +241,9 @@ class ConvKernel final : public Kernel, public EpilogueFusable {
         case ConvAlgorithm::kWinograd:
           winograd_ = std::make_unique<WinogradConv3x3>(pw, M, Cg);
           break;
+        case ConvAlgorithm::kWinogradF4:
+          winograd_ = std::make_unique<WinogradConv3x3>(pw, M, Cg, 4);
+          break;
         case ConvAlgorithm::kTransposedGemm: transposed_ = PackBOwned(true, K, M, pw, K); break;
         case ConvAlgorithm::kIm2colGemm: {
           const int64_t Mg = M / group_;

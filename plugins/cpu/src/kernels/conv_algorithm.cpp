@@ -88,10 +88,10 @@ std::vector<ConvAlgorithm> ConvAlgorithms(const KernelBuildContext& ctx, const W
     out.push_back(ConvAlgorithm::kWinograd);
   else if (transposed && TransposedPays(ctx, M, K))
     out.push_back(ConvAlgorithm::kTransposedGemm);
-  for (ConvAlgorithm a :
-       {ConvAlgorithm::kIm2colGemm, ConvAlgorithm::kWinograd, ConvAlgorithm::kTransposedGemm}) {
-    const bool applies =
-        a == ConvAlgorithm::kIm2colGemm || (a == ConvAlgorithm::kWinograd ? winograd : transposed);
+  for (ConvAlgorithm a : {ConvAlgorithm::kIm2colGemm, ConvAlgorithm::kWinograd,
+                          ConvAlgorithm::kTransposedGemm, ConvAlgorithm::kWinogradF4}) {
+    const bool applies = a == ConvAlgorithm::kIm2colGemm ||
+                         (a == ConvAlgorithm::kTransposedGemm ? transposed : winograd);
     if (applies && std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
   }
   return out;
@@ -106,7 +106,10 @@ std::vector<Tunable> ConvTunables(const KernelBuildContext& ctx, int threads) {
   const std::vector<ConvAlgorithm> algorithms = ConvAlgorithms(ctx, attrs, group);
   if (algorithms.empty()) return out;
   if (algorithms.size() > 1) {
-    Tunable t{"algorithm", "0 im2col + GEMM, 1 Winograd F(2x2, 3x3), 2 transposed GEMM", {}, 0};
+    Tunable t{"algorithm",
+              "0 im2col + GEMM, 1 Winograd F(2x2, 3x3), 2 transposed GEMM, 3 Winograd F(4x4, 3x3)",
+              {},
+              0};
     for (ConvAlgorithm a : algorithms) t.values.push_back(static_cast<int64_t>(a));
     t.default_value = t.values.front();
     out.push_back(std::move(t));
@@ -120,6 +123,7 @@ std::vector<Tunable> ConvTunables(const KernelBuildContext& ctx, int threads) {
       AddGemmTunables(P > 0 ? (P + 3) / 4 : 0, M, w.dims[1], out);
       AddBlockRowsTunable(ctx, M, w.dims[1], threads, out);
       break;
+    case ConvAlgorithm::kWinogradF4: break;  // never the default
   }
   const double images = P > 0 ? static_cast<double>(ctx.output(0).dims[0]) : 0.0;
   AddThreadsTunable(threads, 2.0 * images * static_cast<double>(M * K * P), out);
