@@ -6,23 +6,18 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build="$root/build/release" iterations=10 devices=cpu,vulkan
+usage="usage: bench/devices.sh [--build DIR] [--iterations N] [--devices LIST]"
 while (($#)); do
   case "$1" in
     --build) build=$2; shift 2 ;;
     --iterations) iterations=$2; shift 2 ;;
     --devices) devices=$2; shift 2 ;;
-    *) echo "usage: bench/devices.sh [--build DIR] [--iterations N] [--devices LIST]" >&2; exit 2 ;;
+    *) echo "$usage" >&2; exit 2 ;;
   esac
 done
-shared="$root/../shared"
-hetrun="$build/bin/hetrun"
-[ -x "$hetrun" ] || { echo "bench: $hetrun not built (cmake --build --preset release)" >&2; exit 1; }
-models="$build/bench/models"
-mkdir -p "$models"
-[ -f "$models/transformer.onnx" ] || /usr/bin/python3 "$shared/yardstick/make_bench_models.py" "$models" >/dev/null
-[ -f "$models/matmul_probe.onnx" ] || /usr/bin/python3 "$root/bench/make_probe.py" "$models" >/dev/null
-export VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/share/vulkan/icd.d/lvp_icd.x86_64.json}
-export POCL_CACHE_DIR=${POCL_CACHE_DIR:-/tmp/hetrun-pocl-cache}
+source "$root/bench/lib.sh"
+bench_require_counts "$usage" "$iterations"
+bench_setup
 
 IFS=',' read -r -a device_list <<<"$devices"
 header="| model |" rule="|---|"
@@ -42,7 +37,7 @@ for c in "${cases[@]}"; do
   for d in "${device_list[@]}"; do
     shape_args=()
     [ -n "$shape" ] && shape_args=(--shape "$shape")
-    report=$(mktemp)
+    report="$scratch/report.json"
     if "$hetrun" --devices "$d" "$model" "${shape_args[@]}" --iterations "$iterations" --warmup 2 \
       --report-json "$report" -q 2>/dev/null; then
       row+=" $(/usr/bin/python3 - "$report" "$d" "$gflop" <<'PY'
@@ -59,7 +54,6 @@ PY
     else
       row+=" not supported |"
     fi
-    rm -f "$report"
   done
   echo "$row"
 done

@@ -25,23 +25,16 @@ while (($#)); do
     *) echo "$usage" >&2; exit 2 ;;
   esac
 done
-for n in "$iterations" "$runs"; do
-  [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "bench: '$n' is not a positive count; $usage" >&2; exit 2; }
-done
+source "$root/bench/lib.sh"
+bench_require_counts "$usage" "$iterations" "$runs"
 if [ -n "$write" ] && ! grep -q '^<!-- bench/run.sh:begin -->$' "$write" 2>/dev/null; then
   echo "bench: $write has no line '<!-- bench/run.sh:begin -->' to write after" >&2
   exit 2
 fi
-shared="$root/../shared"
-hetrun="$build/bin/hetrun"
 ort_modules="$root/.deps/ort/node_modules"
-[ -x "$hetrun" ] || { echo "bench: $hetrun not built (cmake --build --preset release)" >&2; exit 1; }
 [ -d "$ort_modules/onnxruntime-node" ] || { echo "bench: run scripts/setup.sh first (ONNX Runtime peer)" >&2; exit 1; }
-models="$build/bench/models"
-mkdir -p "$models"
-[ -f "$models/transformer.onnx" ] || /usr/bin/python3 "$shared/yardstick/make_bench_models.py" "$models" >/dev/null
-[ -f "$models/matmul_probe.onnx" ] || /usr/bin/python3 "$root/bench/make_probe.py" "$models" >/dev/null
-median() { /usr/bin/python3 -c 'import json,sys; print("%.3f" % json.load(sys.stdin)["latency_ms"]["median"])'; }
+bench_setup
+ort_median() { /usr/bin/python3 -c 'import json,sys; print("%.3f" % json.load(sys.stdin)["latency_ms"]["median"])'; }
 
 # name | model | shape | GFLOP per run (empty: not counted)
 cases=(
@@ -52,8 +45,7 @@ cases=(
   "wakeword_mlp|$shared/models/wakeword_mlp.onnx||"
   "matmul_probe (1024^3)|$models/matmul_probe.onnx||2.147"
 )
-results=$(mktemp)  # one line per measurement pair: name threads hetrun_ms ort_ms
-trap 'rm -f "$results"' EXIT
+results="$scratch/results"  # one line per measurement pair: name threads hetrun_ms ort_ms
 for ((run = 1; run <= runs; run++)); do
   ((runs > 1)) && echo "bench: run $run of $runs" >&2
   for c in "${cases[@]}"; do
@@ -61,13 +53,12 @@ for ((run = 1; run <= runs; run++)); do
     for threads in 1 2; do
       shape_args=()
       [ -n "$shape" ] && shape_args=(--shape "$shape")
-      report=$(mktemp)
+      report="$scratch/report.json"
       "$hetrun" --devices "$devices" "$model" "${shape_args[@]}" --threads "$threads" \
         --iterations "$iterations" --warmup 10 --report-json "$report" -q
-      h=$(median <"$report")
-      rm -f "$report"
+      h=$(bench_report_median "$report")
       o=$(NODE_PATH="$ort_modules" node "$shared/yardstick/ort_bench.js" "$model" "${shape_args[@]}" \
-        --threads "$threads" --iterations "$iterations" --warmup 10 | median)
+        --threads "$threads" --iterations "$iterations" --warmup 10 | ort_median)
       echo "$name|$threads|$h|$o|$gflop" >>"$results"
     done
   done

@@ -22,24 +22,9 @@ while (($#)); do
     *) echo "$usage" >&2; exit 2 ;;
   esac
 done
-for n in "$iterations" "$runs"; do
-  [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "bench: --iterations and --runs take a positive count, not '$n'" >&2; exit 2; }
-done
-shared="$root/../shared"
-hetrun="$build/bin/hetrun"
-[ -x "$hetrun" ] || { echo "bench: $hetrun not built (cmake --build --preset release)" >&2; exit 1; }
-models="$build/bench/models"
-mkdir -p "$models"
-[ -f "$models/transformer.onnx" ] || /usr/bin/python3 "$shared/yardstick/make_bench_models.py" "$models" >/dev/null
-export VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/share/vulkan/icd.d/lvp_icd.x86_64.json}
-export POCL_CACHE_DIR=${POCL_CACHE_DIR:-/tmp/hetrun-pocl-cache}
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-
-median() {  # median latency (ms) of: median ARGS...
-  "$hetrun" "$@" --iterations "$iterations" --warmup 1 --report-json "$scratch/r.json" -q
-  /usr/bin/python3 -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["latency_ms"]["median"])' "$scratch/r.json"
-}
+source "$root/bench/lib.sh"
+bench_require_counts "$usage" "$iterations" "$runs"
+bench_setup
 
 echo "| model | device | tune s | nodes tuned / searched (configurations) | untuned ms | tuned ms | untuned / tuned (range) |"
 echo "|---|---|---|---|---|---|---|"
@@ -56,8 +41,8 @@ t=json.load(open(sys.argv[1])); d=t["devices"][0]
 print("%.1f|%d / %d (%d)" % (t["elapsed_s"], d["tuned"], d["searched"], d["configurations"]))' "$scratch/t.json")
     u_all="" t_all=""
     for ((r = 0; r < runs; r++)); do  # side by side, so both see the same machine
-      u_all+=" $(median --devices "$d" --cache-dir "$untuned" "$model")"
-      t_all+=" $(median --devices "$d" --cache-dir "$tuned" "$model")"
+      u_all+=" $(bench_median --devices "$d" --cache-dir "$untuned" "$model")"
+      t_all+=" $(bench_median --devices "$d" --cache-dir "$tuned" "$model")"
     done
     /usr/bin/python3 - "$name" "$d" "$summary" "$u_all" "$t_all" <<'PY'
 import statistics, sys

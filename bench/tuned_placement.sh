@@ -10,33 +10,19 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build="$root/build/release" iterations=5 runs=3 devices=vulkan,cpu
+usage="usage: bench/tuned_placement.sh [--build DIR] [--iterations N] [--runs R] [--devices LIST]"
 while (($#)); do
   case "$1" in
     --build) build=$2; shift 2 ;;
     --iterations) iterations=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --devices) devices=$2; shift 2 ;;
-    *) echo "usage: bench/tuned_placement.sh [--build DIR] [--iterations N] [--runs R] [--devices LIST]" >&2; exit 2 ;;
+    *) echo "$usage" >&2; exit 2 ;;
   esac
 done
-for n in "$iterations" "$runs"; do
-  [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "bench: --iterations and --runs take a positive count, not '$n'" >&2; exit 2; }
-done
-shared="$root/../shared"
-hetrun="$build/bin/hetrun"
-[ -x "$hetrun" ] || { echo "bench: $hetrun not built (cmake --build --preset release)" >&2; exit 1; }
-models="$build/bench/models"
-mkdir -p "$models"
-[ -f "$models/transformer.onnx" ] || /usr/bin/python3 "$shared/yardstick/make_bench_models.py" "$models" >/dev/null
-export VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/share/vulkan/icd.d/lvp_icd.x86_64.json}
-export POCL_CACHE_DIR=${POCL_CACHE_DIR:-/tmp/hetrun-pocl-cache}
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-
-median() {  # median latency of one configuration: median ARGS...
-  "$hetrun" "$@" --iterations "$iterations" --warmup 1 --report-json "$scratch/r.json" -q
-  /usr/bin/python3 -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["latency_ms"]["median"])' "$scratch/r.json"
-}
+source "$root/bench/lib.sh"
+bench_require_counts "$usage" "$iterations" "$runs"
+bench_setup
 placement() {  # "vulkan 3 / cpu 26": nodes per device in the plan of: placement ARGS...
   "$hetrun" plan "$@" --plan-json "$scratch/p.json" -q
   /usr/bin/python3 -c 'import json,sys,collections
@@ -68,7 +54,7 @@ for c in "${cases[@]}"; do
   row="| $name | $tune_s |"
   best="" best_device=""
   for d in "${device_list[@]}"; do
-    if ms=$(median --devices "$d" "${args[@]}" 2>/dev/null); then
+    if ms=$(bench_median --devices "$d" "${args[@]}" 2>/dev/null); then
       row+=" $ms |"
       if [ -z "$best" ] || /usr/bin/python3 -c "import sys; sys.exit(float(sys.argv[1]) >= float(sys.argv[2]))" "$ms" "$best"; then
         best=$ms best_device=$d
@@ -79,9 +65,9 @@ for c in "${cases[@]}"; do
   done
   alone_all="" est_all="" meas_all=""
   for ((r = 0; r < runs; r++)); do  # side by side, so all three see the same machine
-    alone_all+=" $(median --devices "$best_device" "${args[@]}")"
-    est_all+=" $(median --devices "$devices" "${args[@]}")"
-    meas_all+=" $(median --devices "$devices" --cache-dir "$cache" "${args[@]}")"
+    alone_all+=" $(bench_median --devices "$best_device" "${args[@]}")"
+    est_all+=" $(bench_median --devices "$devices" "${args[@]}")"
+    meas_all+=" $(bench_median --devices "$devices" --cache-dir "$cache" "${args[@]}")"
   done
   row+=$(/usr/bin/python3 - "$alone_all" "$est_all" "$meas_all" "$(placement --devices "$devices" "${args[@]}")" \
     "$(placement --devices "$devices" --cache-dir "$cache" "${args[@]}")" <<'PY'

@@ -203,7 +203,7 @@ Status Session::PlanParts(const SessionOptions& options,
   // `hetrun tune`'s measurements replace estimates (answers from the plan cache have them already).
   for (const std::string& warning :
        tuning::ApplyMeasuredCosts(options.cache_dir, options.threads, devices_, graph_, request,
-                                  options.apply_tuned_values))
+                                  options.apply_tuned_values, options.tuned_nodes.get()))
     cache_info_.warning += (cache_info_.warning.empty() ? "" : "; ") + warning;
   std::string measured_note;
   if (tuning::FollowsPlanCheck(options)) {

@@ -87,6 +87,8 @@ cache::CacheKey BuildCacheKey(const std::string& model_path, std::string_view mo
     key.Add("tuning", tuning::TuningFileIdentity(options.cache_dir, options.threads, *device));
   }
   if (!options.apply_tuned_values) key.Add("tuned_values", "off");
+  if (options.tuned_nodes)
+    for (const std::string& node : *options.tuned_nodes) key.Add("tuned_node", node);
   if (tuning::FollowsPlanCheck(options))
     key.Add("plan_checks", tuning::PlanChecksIdentity(options.cache_dir));
   key.Add("threads", std::to_string(options.threads));

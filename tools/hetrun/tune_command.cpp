@@ -69,6 +69,10 @@ std::string ReportJson(const runtime::TuneReport& report) {
                         {"file", report.plan_check_file}};
   }
   j["whole_model_notes"] = report.plan_check_notes;
+  j["in_model"] = {{"tried", report.in_model_tried},
+                   {"dropped", report.in_model_dropped},
+                   {"unconfirmed", report.in_model_unconfirmed},
+                   {"notes", report.in_model_notes}};
   return j.dump(2) + "\n";
 }
 
@@ -92,6 +96,21 @@ void PrintReport(const runtime::TuneReport& report, bool verbose) {
     if (shown < d.notes.size())
       std::printf("%-10s ... and %zu more (-v shows all)\n", "", d.notes.size() - shown);
   }
+  if (report.in_model_tried > 0) {
+    std::string dropped;
+    for (const std::string& label : report.in_model_dropped)
+      dropped += (dropped.empty() ? "" : ", ") + label;
+    std::printf("in the model: tuned values of %zu of %zu node(s) kept%s%s\n",
+                report.in_model_tried - report.in_model_dropped.size(), report.in_model_tried,
+                report.in_model_unconfirmed == 0
+                    ? ""
+                    : (", " + std::to_string(report.in_model_unconfirmed) +
+                       " of them unconfirmed (out of time)")
+                          .c_str(),
+                dropped.empty() ? "" : (" (back to the defaults: " + dropped + ")").c_str());
+  }
+  for (const std::string& note : report.in_model_notes)
+    std::printf("in the model: %s\n", note.c_str());
   if (report.plan_check)
     std::printf("whole model: %s\n", runtime::DescribePlanCheck(*report.plan_check).c_str());
   for (const std::string& note : report.plan_check_notes)

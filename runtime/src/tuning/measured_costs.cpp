@@ -12,7 +12,8 @@ std::vector<std::string> ApplyMeasuredCosts(const std::string& cache_dir, uint32
                                             const std::vector<std::unique_ptr<Device>>& devices,
                                             const core::Graph& graph,
                                             partitioner::PartitionRequest& request,
-                                            bool tuned_values) {
+                                            bool tuned_values,
+                                            const std::set<std::string>* tuned_nodes) {
   std::vector<std::string> warnings;
   if (cache_dir.empty()) return warnings;
   std::vector<std::string> keys;  // computed once, for the first device with measurements
@@ -51,7 +52,9 @@ std::vector<std::string> ApplyMeasuredCosts(const std::string& cache_dir, uint32
       answers[n].source = partitioner::CostSource::kMeasured;
       // Only values that differ from the defaults: a node left at its defaults compiles as
       // before, through compile().
-      if (tuned_values && !it->second.tuning.empty() && it->second.tuned_us < it->second.default_us)
+      if (tuned_values && !it->second.tuning.empty() &&
+          it->second.tuned_us < it->second.default_us &&
+          (!tuned_nodes || tuned_nodes->count(keys[n])))
         answers[n].tuning = FormatNodeTuning(it->second.tuning);
     }
   }

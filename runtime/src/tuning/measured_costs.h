@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,12 +19,14 @@ namespace hetrun::runtime::tuning {
 
 // request.devices[d] / request.answers[d] belong to devices[d]. Returns warnings (a tuning file
 // that cannot be read is ignored: estimates are used), never an error.
-// Without `tuned_values`, node costs only: every node compiles with the plugins' defaults.
+// Without `tuned_values`, node costs only: every node compiles with the plugins' defaults; with
+// `tuned_nodes`, only the nodes whose keys it lists take their tuned values.
 std::vector<std::string> ApplyMeasuredCosts(const std::string& cache_dir, uint32_t threads,
                                             const std::vector<std::unique_ptr<Device>>& devices,
                                             const core::Graph& graph,
                                             partitioner::PartitionRequest& request,
-                                            bool tuned_values = true);
+                                            bool tuned_values = true,
+                                            const std::set<std::string>* tuned_nodes = nullptr);
 
 // The identity (size, time, inode) of the device's tuning file, for the compiled-plan cache key: a
 // plan made before `hetrun tune` ran is not reused after it.

@@ -14,6 +14,7 @@
 #include "tuning/plan_check.h"
 #include "tuning/plan_timer.h"
 #include "tuning/tuning_store.h"
+#include "tuning/value_confirm.h"
 
 namespace hetrun::runtime {
 namespace {
@@ -139,6 +140,60 @@ Result<tuning::SearchResult> MeasureNode(const Device& device, const core::Graph
   return result;
 }
 
+// Each node's tuned values found by this run, confirmed inside the model (value_confirm.h), best
+// gain first; values confirmed by an earlier run stay. Values that do not make the model faster go
+// back to the defaults in the tuning files (the node stays measured, so no later run searches it
+// again).
+Status Save(DeviceWork& work);
+Status ConfirmInModel(const core::Graph& graph, const TuneOptions& options,
+                      const std::vector<std::string>& keys, std::vector<DeviceWork>& work,
+                      const std::function<bool()>& stop,
+                      const std::function<void(const std::string&)>& progress, TuneReport& report) {
+  std::set<std::string> searched_now, base, seen;
+  for (const DeviceWork& w : work)
+    for (core::NodeId n : w.nodes) searched_now.insert(keys[static_cast<size_t>(n)]);
+  std::vector<std::pair<double, tuning::TunedNodeCandidate>> ranked;
+  for (const DeviceWork& w : work)
+    for (const auto& [key, cost] : w.tuning.nodes) {
+      if (cost.tuning.empty() || cost.tuned_us >= cost.default_us) continue;
+      if (!searched_now.count(key)) {
+        base.insert(key);
+      } else if (seen.insert(key).second) {
+        ranked.push_back({cost.default_us - cost.tuned_us, {key, cost.label}});
+      }
+    }
+  if (ranked.empty()) return Status::Ok();
+  std::stable_sort(ranked.begin(), ranked.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<tuning::TunedNodeCandidate> candidates;
+  for (auto& r : ranked) candidates.push_back(std::move(r.second));
+  Result<std::optional<tuning::ConfirmResult>> confirmed = tuning::ConfirmTunedValues(
+      graph, options.session, base, candidates, tuning::ConfirmLimits(), stop, progress);
+  if (!confirmed.ok()) {
+    report.in_model_notes.push_back("tuned values not confirmed in the model (kept as searched): " +
+                                    confirmed.status().message());
+    return Status::Ok();
+  }
+  if (!confirmed->has_value()) return Status::Ok();  // stopped: the search's values stay
+  report.in_model_tried = candidates.size();
+  report.in_model_dropped = (*confirmed)->dropped;
+  report.in_model_unconfirmed = (*confirmed)->unconfirmed;
+  for (const tuning::TunedNodeCandidate& c : candidates) {
+    if ((*confirmed)->kept.count(c.key)) continue;
+    for (DeviceWork& w : work) {
+      auto it = w.tuning.nodes.find(c.key);
+      if (it == w.tuning.nodes.end() || it->second.tuning.empty()) continue;
+      tuning::NodeCost& cost = it->second;
+      if (cost.tuned_us > 0) cost.cost_us *= cost.default_us / cost.tuned_us;  // the defaults' time
+      cost.tuning.clear();
+      cost.tuned_us = cost.default_us;
+      w.dirty = true;
+    }
+  }
+  for (DeviceWork& w : work) HETRUN_RETURN_IF_ERROR(Save(w));
+  return Status::Ok();
+}
+
 Status Save(DeviceWork& work) {
   if (!work.dirty) return Status::Ok();
   HETRUN_RETURN_IF_ERROR(tuning::SaveTuning(work.file, work.tuning));
@@ -202,6 +257,11 @@ Result<TuneReport> Tune(const std::string& model_path, const TuneOptions& option
       tuning::FollowsPlanCheck(options.session) &&
       (options.retune || total > 0 || !std::filesystem::exists(check_file, exists_error));
   total += check_plan ? 1 : 0;
+  // Values searched by this run are confirmed inside the model first (value_confirm.h).
+  size_t to_search = 0;
+  for (const DeviceWork& w : work) to_search += w.nodes.size();
+  const bool confirm_values = check_plan && options.search && to_search > 0;
+  total += confirm_values ? 1 : 0;
 
   TuneReport report;
   Values values;
@@ -319,6 +379,11 @@ Result<TuneReport> Tune(const std::string& model_path, const TuneOptions& option
     HETRUN_RETURN_IF_ERROR(Save(w));
   }
   for (DeviceWork& w : work) HETRUN_RETURN_IF_ERROR(Save(w));
+  if (confirm_values && !report.stopped_early) {
+    HETRUN_RETURN_IF_ERROR(
+        ConfirmInModel(graph, options, keys, work, should_stop, progress, report));
+    ++done;
+  }
   if (check_plan && !report.stopped_early) {
     Result<std::optional<PlanCheckResult>> checked =
         tuning::CheckWholeModel(model_path, options.session, tuning::WholeModelLimits(),

@@ -156,6 +156,10 @@ uint64_t PartNodeDelayUsFromEnv() {
   return MicrosecondsFromEnv("HETRUN_TESTDEV_PART_NODE_DELAY_US").value_or(0);
 }
 
+uint64_t TunedPartDelayUsFromEnv() {
+  return MicrosecondsFromEnv("HETRUN_TESTDEV_TUNED_PART_DELAY_US").value_or(0);
+}
+
 std::string CpuPluginPathFromEnv() {
   const char* value = Env("HETRUN_TESTDEV_CPU_PLUGIN");
   return value ? value : HETRUN_TESTDEV_CPU_PLUGIN;

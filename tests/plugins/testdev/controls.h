@@ -62,6 +62,10 @@ std::optional<uint64_t> TunableDelayUsFromEnv();
 // many microseconds per node per execution, like a device whose every kernel launch in a part
 // costs what one-node measurements cannot see (for tests of `hetrun tune`'s whole-model check).
 uint64_t PartNodeDelayUsFromEnv();
+// HETRUN_TESTDEV_TUNED_PART_DELAY_US (default 0): an executable of more than one node sleeps this
+// many microseconds per node compiled with delay=0: tuned values that win alone and lose inside a
+// model (for tests of `hetrun tune`'s confirmation of tuned values in the model).
+uint64_t TunedPartDelayUsFromEnv();
 // HETRUN_TESTDEV_CPU_PLUGIN, else the path the build gave: the CPU plugin to wrap.
 std::string CpuPluginPathFromEnv();
 

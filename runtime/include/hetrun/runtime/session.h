@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,9 @@ struct SessionOptions {
   // With --cache-dir: compile nodes with the values `hetrun tune`'s search chose (false: the
   // plugins' defaults, measured costs still used). For tune's whole-model check.
   bool apply_tuned_values = true;
+  // With apply_tuned_values: only the nodes whose tuning keys are listed take their tuned values
+  // (null: every node). For tune's confirmation of each node's values inside the model.
+  std::shared_ptr<const std::set<std::string>> tuned_nodes;
 };
 
 // What --cache-dir did for a session.

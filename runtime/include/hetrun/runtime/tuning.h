@@ -82,6 +82,12 @@ struct TuneReport {
   std::optional<PlanCheckResult> plan_check;
   std::string plan_check_file;
   std::vector<std::string> plan_check_notes;  // candidates that could not run, a check that failed
+  // Confirmation in the model of the values this run's searches chose: how many nodes' values
+  // were tried, the labels of those dropped (back to the defaults), and why it did not run.
+  size_t in_model_tried = 0;
+  std::vector<std::string> in_model_dropped;
+  size_t in_model_unconfirmed = 0;  // not reached in the confirmation's time (values kept)
+  std::vector<std::string> in_model_notes;
   double elapsed_s = 0;
   bool stopped_early = false;  // the budget ran out or the run was interrupted
   std::string stop_reason;
