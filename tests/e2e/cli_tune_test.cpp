@@ -32,6 +32,13 @@ std::string TuningFiles(const fs::path& cache) {
   return all;
 }
 
+// " --devices DEVICES --plugin-path <testdev's> --cache-dir CACHE --shape ...": the options every
+// testdev run of a test shares.
+std::string DeviceArgs(const std::string& devices, const fs::path& cache) {
+  return " --devices " + devices + " --plugin-path " + std::string(HETRUN_TEST_PLUGIN_DIR) +
+         " --cache-dir " + cache.string() + kShape;
+}
+
 // Sets every node's measured cost in a tuning file to `cost`.
 void SetNodeCosts(const fs::path& file, const std::string& cost) {
   std::istringstream in(Slurp(file));
@@ -96,9 +103,7 @@ TEST(CliTune, SearchesTunableParametersAndSessionsCompileWithTheWinners) {
   const fs::path cache = FreshDir("search");
   const fs::path json = cache.string() + ".json";
   const std::string env = "HETRUN_TESTDEV_TUNABLE_DELAY_US=3000 HETRUN_TESTDEV_OPS='*'";
-  const std::string devices = " --devices testdev --plugin-path " +
-                              std::string(HETRUN_TEST_PLUGIN_DIR) + " --cache-dir " +
-                              cache.string() + kShape;
+  const std::string devices = DeviceArgs("testdev", cache);
   const Command tune =
       RunHetrun("tune --repetitions 2 --json " + json.string() + devices + kModel, env, "tune");
   ASSERT_EQ(tune.exit_code, 0) << tune.err;
@@ -163,9 +168,7 @@ TEST(CliTune, ValuesThatLoseInsideTheModelGoBackToTheDefaults) {
   const std::string env =
       "HETRUN_TESTDEV_TUNABLE_DELAY_US=1000 HETRUN_TESTDEV_TUNED_PART_DELAY_US=3000 "
       "HETRUN_TESTDEV_OPS='*'";
-  const std::string devices = " --devices testdev --plugin-path " +
-                              std::string(HETRUN_TEST_PLUGIN_DIR) + " --cache-dir " +
-                              cache.string() + kShape;
+  const std::string devices = DeviceArgs("testdev", cache);
   const Command tune =
       RunHetrun("tune --repetitions 2 --json " + json.string() + devices + kModel, env, "tune");
   ASSERT_EQ(tune.exit_code, 0) << tune.err;
@@ -196,9 +199,7 @@ TEST(CliTune, ValuesThatLoseInsideTheModelGoBackToTheDefaults) {
 TEST(CliTune, WholeModelCheckKeepsADeviceAloneThatBeatsThePlan) {
   const fs::path cache = FreshDir("whole_model");
   const std::string env = "HETRUN_TESTDEV_PART_NODE_DELAY_US=2000 HETRUN_TESTDEV_OPS='*'";
-  const std::string devices = " --devices testdev,cpu --threads 1 --plugin-path " +
-                              std::string(HETRUN_TEST_PLUGIN_DIR) + " --cache-dir " +
-                              cache.string() + kShape;
+  const std::string devices = DeviceArgs("testdev,cpu --threads 1", cache);
   const fs::path json = cache.string() + ".json";
   const Command first = RunHetrun(
       "tune --no-search --repetitions 2 --json " + json.string() + devices + kModel, env, "tune");

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "hetrun/core/graph_view.h"
+#include "tuning/median.h"
 
 namespace hetrun::runtime::tuning {
 namespace {
@@ -13,12 +14,6 @@ using Clock = std::chrono::steady_clock;
 
 double UsSince(Clock::time_point start) {
   return std::chrono::duration<double, std::micro>(Clock::now() - start).count();
-}
-
-double Median(std::vector<double> samples) {
-  std::sort(samples.begin(), samples.end());
-  const size_t n = samples.size();
-  return n % 2 ? samples[n / 2] : 0.5 * (samples[n / 2 - 1] + samples[n / 2]);
 }
 
 // Releases an executable when the measurement ends, however it ends.

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "hetrun/runtime/input_generator.h"
+#include "tuning/median.h"
 #include "tuning/parameter_search.h"
 
 namespace hetrun::runtime::tuning {
@@ -25,12 +26,6 @@ struct Candidate {
   std::vector<double> ms;
   bool racing = true;
 };
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 // Whether any node of the plan compiles with values a search chose.
 bool HasTunedValues(const partitioner::Plan& plan) {

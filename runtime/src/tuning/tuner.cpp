@@ -140,11 +140,18 @@ Result<tuning::SearchResult> MeasureNode(const Device& device, const core::Graph
   return result;
 }
 
+Status Save(DeviceWork& work) {
+  if (!work.dirty) return Status::Ok();
+  HETRUN_RETURN_IF_ERROR(tuning::SaveTuning(work.file, work.tuning));
+  work.dirty = false;
+  work.saved = Clock::now();
+  return Status::Ok();
+}
+
 // Each node's tuned values found by this run, confirmed inside the model (value_confirm.h), best
 // gain first; values confirmed by an earlier run stay. Values that do not make the model faster go
 // back to the defaults in the tuning files (the node stays measured, so no later run searches it
 // again).
-Status Save(DeviceWork& work);
 Status ConfirmInModel(const core::Graph& graph, const TuneOptions& options,
                       const std::vector<std::string>& keys, std::vector<DeviceWork>& work,
                       const std::function<bool()>& stop,
@@ -191,14 +198,6 @@ Status ConfirmInModel(const core::Graph& graph, const TuneOptions& options,
     }
   }
   for (DeviceWork& w : work) HETRUN_RETURN_IF_ERROR(Save(w));
-  return Status::Ok();
-}
-
-Status Save(DeviceWork& work) {
-  if (!work.dirty) return Status::Ok();
-  HETRUN_RETURN_IF_ERROR(tuning::SaveTuning(work.file, work.tuning));
-  work.dirty = false;
-  work.saved = Clock::now();
   return Status::Ok();
 }
 

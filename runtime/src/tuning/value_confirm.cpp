@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "hetrun/runtime/input_generator.h"
+#include "tuning/median.h"
 
 namespace hetrun::runtime::tuning {
 namespace {
@@ -15,12 +16,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kWarmupRuns = 2;
 constexpr std::chrono::milliseconds kSettle{2};  // as the whole-model check (plan_timer.cpp)
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n == 0 ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 }  // namespace
 

@@ -101,6 +101,39 @@ namespace {
 // The transforms' loops are compiled twice, for baseline x86-64 and for AVX-512 (avx2_clone.h),
 // and picked at run time: at baseline width they took 16% of a ResNet block's time.
 
+// Channel c's transformed tiles into the GEMM's A panels, for every one of the `Positions`
+// transformed planes: e holds them `plane` floats apart, tile row tr at tr * row_stride. Tile
+// t = tr * tw + col (tr counted from the block's first row) is lane t % mr of panel t / mr; the
+// last panel's lanes past the block's tiles stay zero. a_floats: the stride between the A operands.
+template <int Positions>
+[[gnu::always_inline]] inline void WriteTilesToPanels(const float* e, int64_t row_stride,
+                                                      int64_t plane, int64_t rows, int64_t tw,
+                                                      int64_t mr, int64_t C, int64_t c,
+                                                      int64_t a_floats, float* v) {
+  for (int64_t tr = 0; tr < rows; ++tr) {
+    int64_t panel = (tr * tw) / mr, lane = (tr * tw) % mr;
+    for (int64_t col = 0; col < tw;) {
+      const int64_t run = std::min(mr - lane, tw - col);
+      float* dst = v + (panel * C + c) * mr + lane;
+      const float* src = e + tr * row_stride + col;
+      for (int xi = 0; xi < Positions; ++xi)  // runs of at most mr floats: no memcpy call
+        for (int64_t q = 0; q < run; ++q) dst[xi * a_floats + q] = src[xi * plane + q];
+      col += run;
+      lane += run;
+      if (lane == mr) {
+        lane = 0;
+        ++panel;
+      }
+    }
+  }
+  const int64_t T = rows * tw, panels = (T + mr - 1) / mr;
+  if (const int64_t used = T % mr; used > 0) {
+    float* dst = v + ((panels - 1) * C + c) * mr;
+    for (int xi = 0; xi < Positions; ++xi)
+      std::fill(dst + xi * a_floats + used, dst + xi * a_floats + mr, 0.0f);
+  }
+}
+
 struct InputGeometry {
   int64_t H, W, pad_top, pad_left;
   int64_t tr0, tr1,
@@ -184,29 +217,7 @@ struct InputGeometry {
       e3[f] = od[f] - od[f + 1];
     }
   }
-  // Tile t = tr * tw + col (tr counted from tr0) is lane t % mr of panel t / mr.
-  for (int64_t tr = 0; tr < rows; ++tr) {
-    int64_t panel = (tr * tw) / mr, lane = (tr * tw) % mr;
-    for (int64_t col = 0; col < tw;) {
-      const int64_t run = std::min(mr - lane, tw - col);
-      float* dst = v + (panel * g.C + c) * mr + lane;
-      const float* src = e + tr * half + col;
-      for (int xi = 0; xi < 16; ++xi)  // runs of at most mr floats: no memcpy call
-        for (int64_t q = 0; q < run; ++q) dst[xi * g.a_floats + q] = src[xi * quarter + q];
-      col += run;
-      lane += run;
-      if (lane == mr) {
-        lane = 0;
-        ++panel;
-      }
-    }
-  }
-  const int64_t T = g.T(), panels = (T + mr - 1) / mr;
-  if (const int64_t used = T % mr; used > 0) {  // the last panel's lanes past T stay zero
-    float* dst = v + ((panels - 1) * g.C + c) * mr;
-    for (int xi = 0; xi < 16; ++xi)
-      std::fill(dst + xi * g.a_floats + used, dst + xi * g.a_floats + mr, 0.0f);
-  }
+  WriteTilesToPanels<16>(e, half, quarter, rows, tw, mr, g.C, c, g.a_floats, v);
 }
 
 void InputTransformBaseline(const float* x, int64_t c0, int64_t c1, const InputGeometry& g,
@@ -391,29 +402,7 @@ struct InputGeometry4 {
     for (int64_t f = 0; f < n; ++f)
       InputRows4(c0[f], c1[f], c2[f], c3[f], c0[f + 1], c1[f + 1], out + f, plane);
   }
-  // Tile t = tr * tw + col (tr counted from tr0) is lane t % mr of panel t / mr.
-  for (int64_t tr = 0; tr < rows; ++tr) {
-    int64_t panel = (tr * tw) / mr, lane = (tr * tw) % mr;
-    for (int64_t col = 0; col < tw;) {
-      const int64_t run = std::min(mr - lane, tw - col);
-      float* dst = v + (panel * g.C + c) * mr + lane;
-      const float* src = e + tr * pw + col;
-      for (int xi = 0; xi < 36; ++xi)  // runs of at most mr floats: no memcpy call
-        for (int64_t q = 0; q < run; ++q) dst[xi * g.a_floats + q] = src[xi * plane + q];
-      col += run;
-      lane += run;
-      if (lane == mr) {
-        lane = 0;
-        ++panel;
-      }
-    }
-  }
-  const int64_t T = g.T(), panels = (T + mr - 1) / mr;
-  if (const int64_t used = T % mr; used > 0) {  // the last panel's lanes past T stay zero
-    float* dst = v + ((panels - 1) * g.C + c) * mr;
-    for (int xi = 0; xi < 36; ++xi)
-      std::fill(dst + xi * g.a_floats + used, dst + xi * g.a_floats + mr, 0.0f);
-  }
+  WriteTilesToPanels<36>(e, pw, plane, rows, tw, mr, g.C, c, g.a_floats, v);
 }
 
 void InputTransform4Baseline(const float* x, int64_t c0, int64_t c1, const InputGeometry4& g,
