@@ -62,7 +62,7 @@ Result<DeviceProperties> QueryDeviceProperties(const plugin_api::PluginLibrary& 
 
 Result<std::unique_ptr<Device>> Device::Open(plugin_api::PluginLibrary& plugin, uint32_t index,
                                              const std::string& display_name, uint32_t threads,
-                                             const std::string& cache_dir) {
+                                             const std::string& cache_dir, bool profile_nodes) {
   uint32_t count = 0;
   HETRUN_RETURN_IF_ERROR(plugin_api::TakeStatus(plugin.table().device_count(plugin.self(), &count),
                                                 "plugin '" + plugin.name() + "': device_count"));
@@ -83,6 +83,7 @@ Result<std::unique_ptr<Device>> Device::Open(plugin_api::PluginLibrary& plugin, 
   options.struct_size = sizeof(options);
   options.threads = threads;
   options.cache_dir = cache_dir.empty() ? nullptr : cache_dir.c_str();
+  options.profile_nodes = profile_nodes ? 1 : 0;
   hetrun_device_t handle = nullptr;
   HETRUN_RETURN_IF_ERROR(
       device->Check(plugin.table().device_open(plugin.self(), index, &options, &handle), "open"));
@@ -201,6 +202,46 @@ std::optional<double> Device::ElapsedUs(hetrun_event_t event) const {
   }
   if (!(us >= 0) || us > 1e12) return std::nullopt;
   return us;
+}
+
+std::vector<NodeTimeInfo> Device::NodeTimes(hetrun_event_t event, uint32_t part_nodes) const {
+  const hetrun_plugin_v1& t = api();
+  if (!plugin_.HasSlot(offsetof(hetrun_plugin_v1, event_node_times) + sizeof(void*)) ||
+      t.event_node_times == nullptr)
+    return {};
+  // Twice at most: the count first (with room for a typical part), then room for all.
+  std::vector<hetrun_node_time> entries(std::max<uint32_t>(part_nodes, 1));
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    for (hetrun_node_time& e : entries) {
+      e = hetrun_node_time{};
+      e.struct_size = sizeof(hetrun_node_time);
+    }
+    uint32_t count = 0;
+    hetrun_status_t status = t.event_node_times(handle_, event, entries.data(),
+                                                static_cast<uint32_t>(entries.size()), &count);
+    if (status != nullptr) {
+      (void)Check(status, "event_node_times");  // frees the status
+      return {};
+    }
+    if (count > entries.size()) {
+      if (count > 16u * std::max<uint32_t>(part_nodes, 1)) return {};  // not believable
+      entries.resize(count);
+      continue;
+    }
+    std::vector<NodeTimeInfo> out;
+    for (uint32_t i = 0; i < count; ++i) {
+      const hetrun_node_time& e = entries[i];
+      // A plugin's bad entry is dropped, never trusted: indices past the part, negative or
+      // non-finite times.
+      if (e.node >= part_nodes || !(e.start_us >= 0) || !(e.duration_us >= 0) ||
+          e.start_us > 1e12 || e.duration_us > 1e12)
+        continue;
+      out.push_back({e.node, e.start_us, e.duration_us,
+                     std::string(e.label, strnlen(e.label, sizeof e.label))});
+    }
+    return out;
+  }
+  return {};
 }
 
 DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& o) noexcept {

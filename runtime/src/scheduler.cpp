@@ -362,9 +362,12 @@ Status Session::Scheduler::RunOn(Execution& run, const Part& part, int device_in
   // --verify-finite (on with --fallback cpu): NaN or Inf out of finite inputs is a device error.
   if (session_.verify_finite_ && device_index != session_.fallback_device_)
     HETRUN_RETURN_IF_ERROR(CheckFinite(device, part, held, outputs));
-  if (run.tracing)
-    Record(run, {part.label, "part", device_index, start, NowUs() - start,
-                 "on " + device.display_name()});
+  if (run.tracing) {
+    const double end = NowUs();
+    Record(run,
+           {part.label, "part", device_index, start, end - start, "on " + device.display_name()});
+    if (session_.profile_nodes_) RecordNodes(run, part, device_index, raw_event, start, end);
+  }
 
   for (size_t o = 0; o < part.outputs.size(); ++o) {
     const core::ValueId v = part.outputs[o];
@@ -388,6 +391,21 @@ Status Session::Scheduler::RunOn(Execution& run, const Part& part, int device_in
     if (slot.readers_left > (graph_output ? 1 : 0)) run.copy(v, device_index) = outputs[o];
   }
   return Status::Ok();
+}
+
+void Session::Scheduler::RecordNodes(Execution& run, const Part& part, int device_index,
+                                     hetrun_event_t event, double start, double end) const {
+  const Device& device = *session_.devices_[device_index];
+  const std::vector<NodeTimeInfo> times =
+      device.NodeTimes(event, static_cast<uint32_t>(part.nodes.size()));
+  if (times.empty()) return;
+  // The device's clock starts when its work began: as late as the host's end allows.
+  const double work_start = std::max(start, end - device.ElapsedUs(event).value_or(end - start));
+  for (const NodeTimeInfo& t : times) {
+    const core::Node& node = session_.graph_.nodes[part.nodes[t.node]];
+    Record(run, {t.label.empty() ? node.name : t.label, "node", device_index,
+                 work_start + t.start_us, t.duration_us, node.op_type});
+  }
 }
 
 Result<hetrun_executable_t> Session::Scheduler::FallbackExecutable(const Part& part) const {

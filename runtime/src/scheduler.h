@@ -37,6 +37,9 @@ class Session::Scheduler {
 
   void Submit(const std::shared_ptr<Execution>& run, size_t part) const;
   void Execute(const std::shared_ptr<Execution>& run, size_t part) const;
+  // --profile: the part's nodes as the device timed them, as spans inside the part's.
+  void RecordNodes(Execution& run, const Part& part, int device_index, hetrun_event_t event,
+                   double start, double end) const;
   Status RunOn(Execution& run, const Part& part, int device, hetrun_executable_t executable) const;
   Result<BufferRef> Stage(Execution& run, core::ValueId value, int device) const;
   Status Fallback(Execution& run, const Part& part, Status error) const;

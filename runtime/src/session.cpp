@@ -84,6 +84,7 @@ void Session::Init(core::Graph graph, const SessionOptions& options) {
   graph_ = std::move(graph);
   timeout_ms_ = options.timeout_ms;
   verify_finite_ = options.verify_finite.value_or(options.fallback == FallbackPolicy::kCpu);
+  profile_nodes_ = options.profile_nodes;
   plan_only_ = options.plan_only;
   for (core::ValueId id : graph_.inputs) {
     const core::Value& v = graph_.values[id];
@@ -129,9 +130,10 @@ Status Session::OpenDevices(const SessionOptions& options) {
     const auto load_start = std::chrono::steady_clock::now();
     HETRUN_ASSIGN_OR_RETURN(plugin_api::PluginLibrary * plugin, registry_->Load(name.plugin));
     plugin_load_ms_ += MsSince(load_start);
-    HETRUN_ASSIGN_OR_RETURN(std::unique_ptr<Device> device,
-                            Device::Open(*plugin, name.index, name.ToString(), options.threads,
-                                         PluginCacheDir(options, name.plugin)));
+    HETRUN_ASSIGN_OR_RETURN(
+        std::unique_ptr<Device> device,
+        Device::Open(*plugin, name.index, name.ToString(), options.threads,
+                     PluginCacheDir(options, name.plugin), options.profile_nodes));
     if (name.ToString() == "cpu") fallback_device_ = static_cast<int>(devices_.size());
     devices_.push_back(std::move(device));
   }
@@ -142,9 +144,9 @@ Status Session::OpenDevices(const SessionOptions& options) {
     const auto load_start = std::chrono::steady_clock::now();
     HETRUN_ASSIGN_OR_RETURN(plugin_api::PluginLibrary * cpu, registry_->Load("cpu"));
     plugin_load_ms_ += MsSince(load_start);
-    HETRUN_ASSIGN_OR_RETURN(
-        std::unique_ptr<Device> device,
-        Device::Open(*cpu, 0, "cpu", options.threads, PluginCacheDir(options, "cpu")));
+    HETRUN_ASSIGN_OR_RETURN(std::unique_ptr<Device> device,
+                            Device::Open(*cpu, 0, "cpu", options.threads,
+                                         PluginCacheDir(options, "cpu"), options.profile_nodes));
     fallback_device_ = static_cast<int>(devices_.size());
     devices_.push_back(std::move(device));
   }

@@ -4,6 +4,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -80,19 +83,66 @@ TEST(CliPlan, BadPlanOptionsAreOneClearLine) {
   EXPECT_NE(r.err.find("--plan-in: cannot read"), std::string::npos) << r.err;
 }
 
-TEST(CliPlan, ProfileWritesAChromeTraceWithATrackPerDevice) {
+// The CPU plugin times each node (ABI minor 3), testdev only its parts: the trace has node spans
+// inside the CPU's part spans and none on testdev's track; the table and the report list the
+// CPU's nodes.
+TEST(CliPlan, ProfileWritesAChromeTraceWithATrackPerDeviceAndTheCpusNodes) {
   const fs::path dir = TempDir();
-  Command r = Hetrun("run " + kSplit + kTinyCnn + " --iterations 2 --profile " +
-                     (dir / "trace.json").string());
+  Command r =
+      Hetrun("run " + kSplit + kTinyCnn + " --iterations 3 --profile " +
+             (dir / "trace.json").string() + " --report-json " + (dir / "report.json").string());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   nlohmann::json trace = nlohmann::json::parse(Slurp(dir / "trace.json"));
   std::set<std::string> tracks, categories;
+  std::map<int, std::string> track_names;
+  std::vector<nlohmann::json> parts, nodes;
   for (const auto& e : trace["traceEvents"]) {
-    if (e["name"] == "thread_name") tracks.insert(e["args"]["name"].get<std::string>());
-    if (e["ph"] == "X") categories.insert(e["cat"].get<std::string>());
+    if (e["name"] == "thread_name") {
+      tracks.insert(e["args"]["name"].get<std::string>());
+      track_names[e["tid"].get<int>()] = e["args"]["name"].get<std::string>();
+    }
+    if (e["ph"] != "X") continue;
+    categories.insert(e["cat"].get<std::string>());
+    if (e["cat"] == "part") parts.push_back(e);
+    if (e["cat"] == "node") nodes.push_back(e);
   }
   EXPECT_EQ(tracks, (std::set<std::string>{"testdev", "cpu", "transfers"}));
-  EXPECT_EQ(categories, (std::set<std::string>{"part", "transfer"}));
+  EXPECT_EQ(categories, (std::set<std::string>{"part", "transfer", "node"}));
+  ASSERT_FALSE(nodes.empty());
+  for (const auto& n : nodes) {
+    EXPECT_EQ(track_names[n["tid"].get<int>()], "cpu") << n.dump();
+    const double from = n["ts"].get<double>(), to = from + n["dur"].get<double>();
+    bool inside = false;
+    for (const auto& p : parts)
+      inside = inside || (p["tid"] == n["tid"] && p["ts"].get<double>() <= from + 1 &&
+                          to <= p["ts"].get<double>() + p["dur"].get<double>() + 1);
+    EXPECT_TRUE(inside) << "node span outside every part span of its track: " << n.dump();
+  }
+  EXPECT_NE(r.out.find("node(s) timed by their devices, median of 3 run(s)"), std::string::npos)
+      << r.out;
+  nlohmann::json report = nlohmann::json::parse(Slurp(dir / "report.json"));
+  ASSERT_TRUE(report.contains("node_profile")) << report.dump(1);
+  const auto& profiled = report["node_profile"];
+  EXPECT_EQ(profiled["runs"], 3);
+  ASSERT_FALSE(profiled["nodes"].empty());
+  double shares = 0;
+  for (const auto& n : profiled["nodes"]) {
+    EXPECT_EQ(n["device"], "cpu");
+    EXPECT_EQ(n["runs"], 3);
+    shares += n["share"].get<double>();
+  }
+  EXPECT_NEAR(shares, 1.0, 1e-6);
+}
+
+// A device that times parts only: no node table, and a line that says why.
+TEST(CliPlan, ProfileOnADeviceWithoutNodeTimesSaysSo) {
+  const fs::path dir = TempDir();
+  Command r = Hetrun("run --devices testdev --plugin-path " + std::string(HETRUN_TEST_PLUGIN_DIR) +
+                         " " + kTinyCnn + " --profile " + (dir / "t.json").string(),
+                     "HETRUN_TESTDEV_OPS='*'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("profile parts only: no device here times its nodes"), std::string::npos)
+      << r.out;
 }
 
 TEST(CliPlan, DeviceMemoryMovesWorkOffAndExplainsWhy) {

@@ -16,7 +16,12 @@ static_assert(offsetof(hetrun_plugin_v1, event_release) == 32 + 18 * sizeof(void
 // Minor 2 appended the tuning calls.
 static_assert(offsetof(hetrun_plugin_v1, list_tunables) == 32 + 19 * sizeof(void*));
 static_assert(offsetof(hetrun_plugin_v1, event_elapsed_us) == 32 + 21 * sizeof(void*));
-static_assert(sizeof(hetrun_plugin_v1) == 32 + 22 * sizeof(void*));
+// Minor 3 appended per-node profiling.
+static_assert(offsetof(hetrun_plugin_v1, event_node_times) == 32 + 22 * sizeof(void*));
+static_assert(sizeof(hetrun_plugin_v1) == 32 + 23 * sizeof(void*));
+static_assert(offsetof(hetrun_node_time, start_us) == 8);
+static_assert(sizeof(hetrun_node_time) == 24 + 128);
+static_assert(offsetof(hetrun_device_options, profile_nodes) == 16);  // minor 3
 static_assert(offsetof(hetrun_tunable, name) == 8);
 static_assert(offsetof(hetrun_tunable, values) == 216);
 static_assert(sizeof(hetrun_tunable) == 216 + 8 * HETRUN_MAX_TUNABLE_VALUES + 8);

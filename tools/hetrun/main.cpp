@@ -55,7 +55,9 @@ planning and scheduling (run and plan):
       --explain            print why each node went where it did (and put it in --plan-json)
       --plan-json FILE     write the plan as JSON
       --plan-dot FILE      write the plan as Graphviz DOT (and FILE.svg when dot is installed)
-      --profile FILE       write a Chrome trace of the last run (chrome://tracing, Perfetto)
+      --profile FILE       write a Chrome trace of the last run (chrome://tracing, Perfetto), with
+                           each node inside its part where the device times nodes, and print
+                           the slowest nodes over the timed runs (-v: every node)
       --fallback none|cpu  when a device fails: fail (default) or re-run its part on the CPU
       --verify-finite      treat NaN/Inf out of finite inputs on a device as its failure (default
                            with --fallback cpu; --no-verify-finite turns it off)

@@ -60,6 +60,7 @@ Result<runtime::SessionOptions> SessionOptionsFrom(const RunArguments& a) {
   options.warm_start = a.warm_start;
   options.cache_dir = a.cache_dir;
   options.verify_finite = a.verify_finite;
+  options.profile_nodes = !a.profile.empty();
   HETRUN_ASSIGN_OR_RETURN(options.fallback, runtime::ParseFallbackPolicy(a.fallback));
   return options;
 }

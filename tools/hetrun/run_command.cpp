@@ -19,6 +19,7 @@
 #include "hetrun/plugin_api/host_services.h"
 #include "hetrun/runtime/input_generator.h"
 #include "hetrun/runtime/session.h"
+#include "node_profile.h"
 #include "plan_output.h"
 #include "progress_bar.h"
 
@@ -164,11 +165,12 @@ int RunCommand(const std::vector<std::string>& args) {
   double first_result_ms = 0;    // from the start of session creation to the first outputs
   int warm_start_cpu_runs = 0;   // runs --warm-start served from the CPU-only plan
   std::vector<runtime::FallbackRecord> fallbacks;
+  NodeProfile node_profile(session.track_names());  // --profile: every timed run's nodes
   {
     ProgressBar progress("running", warmup + a.iterations);
     for (int i = 0; i < warmup + a.iterations; ++i) {
       runtime::RunStats run_stats;
-      run_stats.collect_trace = !a.profile.empty() && i + 1 == warmup + a.iterations;
+      run_stats.collect_trace = !a.profile.empty() && i >= warmup;
       auto start = std::chrono::steady_clock::now();
       Result<std::vector<core::Tensor>> r = session.Run(*inputs, &run_stats);
       double ms =
@@ -181,6 +183,7 @@ int RunCommand(const std::vector<std::string>& args) {
                               .count();
       warm_start_cpu_runs += run_stats.warm_start_cpu ? 1 : 0;
       if (i >= warmup) latencies.push_back(ms);
+      if (run_stats.collect_trace) node_profile.Add(run_stats.spans);
       if (fallbacks.empty()) fallbacks = run_stats.fallbacks;  // the first run that fell back
       last_stats = std::move(run_stats);
       if (i + 1 == warmup + a.iterations) outputs = std::move(r).value();
@@ -254,6 +257,10 @@ int RunCommand(const std::vector<std::string>& args) {
         "ms\n",
         a.iterations, a.iterations == 1 ? "" : "s", warmup, stats.min, stats.median, stats.mean,
         stats.p90, stats.max);
+    if (!a.profile.empty() && !node_profile.empty())
+      std::fputs(node_profile.Table(a.verbose ? 0 : 15).c_str(), stdout);
+    else if (!a.profile.empty())
+      std::printf("profile parts only: no device here times its nodes (event_node_times)\n");
     if (!a.output_dir.empty()) std::printf("outputs written to %s\n", a.output_dir.c_str());
     if (a.warm_start)
       std::printf(
@@ -336,6 +343,7 @@ int RunCommand(const std::vector<std::string>& args) {
         {"outputs", outs},
     };
     if (a.check) report["check"] = PartChecksJson(checks);
+    if (!node_profile.empty()) report["node_profile"] = node_profile.Json();
     report["first_result_ms"] = first_result_ms;
     report["open_ms"] = session.open_ms();
     report["plugin_load_ms"] = session.plugin_load_ms();

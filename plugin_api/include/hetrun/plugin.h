@@ -55,8 +55,10 @@ extern "C" {
  * capability flag; and
  * hetrun_device_options.cache_dir (a directory where the plugin may keep compiled code).
  * Minor 2 added tuning: hetrun_tunable, hetrun_tuning_value and the table's list_tunables,
- * compile_tuned and event_elapsed_us (see "Tuning" below). */
-#define HETRUN_ABI_MINOR 2u
+ * compile_tuned and event_elapsed_us (see "Tuning" below).
+ * Minor 3 added per-node profiling: hetrun_device_options.profile_nodes, hetrun_node_time and the
+ * table's event_node_times. */
+#define HETRUN_ABI_MINOR 3u
 
 /* Export macro for the one entry symbol (plugins are built with hidden visibility). */
 #if defined(_WIN32)
@@ -268,6 +270,11 @@ typedef struct hetrun_device_options {
    * and a bad one ignored: the cache may only ever save time, never change a result. Read it only
    * when struct_size covers it. */
   const char* cache_dir;
+  /* Minor 3: 1 asks the device to time each node of every execute for event_node_times (the host
+   * sets it only for profiling runs: it may cost a clock read per node); 0 = do not. Read it only
+   * when struct_size covers it. */
+  uint32_t profile_nodes;
+  uint32_t reserved0;
 } hetrun_device_options;
 
 /* A plugin's answer for one node. The host sets struct_size and zeroes the rest before the call. */
@@ -311,6 +318,20 @@ typedef struct hetrun_tuning_value {
   const char* name;         /* one of the tunables list_tunables gave for that node */
   int64_t value;            /* one of that tunable's values */
 } hetrun_tuning_value;
+
+/*===-- Profiling (minor 3) ----------------------------------------------------------------------===*/
+
+/* One node's share of an execute, as event_node_times reports it; the host sets struct_size and
+ * zeroes the rest before the call. A plugin that runs several of the part's nodes as one kernel
+ * (fusion) reports that kernel once, under the first of them, and says so in `label`. */
+typedef struct hetrun_node_time {
+  uint32_t struct_size;
+  uint32_t node;            /* index of the node in the part (of a fused group: its first) */
+  double start_us;          /* from the start of the execute's work (event_elapsed_us's clock) */
+  double duration_us;
+  char label[128];          /* what ran, for people, e.g. "conv_3+relu_4 (Conv+Relu)"; "" = the
+                               node's own name and op. NUL-terminated */
+} hetrun_node_time;
 
 /* hetrun_plugin_v1.flags (minor 1): the plugin runs nodes on packed values (HETRUN_DTYPE_SEQUENCE,
  * OPTIONAL and STRING). */
@@ -421,6 +442,18 @@ typedef struct hetrun_plugin_v1 {
    * host then uses its own clock around execute and event_wait). Optional. */
   hetrun_status_t (*event_elapsed_us)(hetrun_device_t device, hetrun_event_t event,
                                       double* out_us);
+
+  /* Minor 3 (profiling). */
+
+  /* Where the time of the work `event` tracks went, node by node, in the order they ran: for an
+   * execute() event that has signalled success on a device opened with profile_nodes = 1. Writes
+   * up to `capacity` entries into `out` (entries out[0].struct_size bytes apart, as in
+   * query_support) and sets *out_count to how many there are, which may be more than `capacity`:
+   * the host then calls again with room for all. UNIMPLEMENTED when the device kept no node times
+   * for it (profile_nodes was 0). Optional: NULL when the plugin times parts only. */
+  hetrun_status_t (*event_node_times)(hetrun_device_t device, hetrun_event_t event,
+                                      hetrun_node_time* out, uint32_t capacity,
+                                      uint32_t* out_count);
 } hetrun_plugin_v1;
 
 /* The one exported symbol. Returns NULL when the plugin cannot serve a host of that ABI version. */

@@ -50,13 +50,17 @@ class Device {
     if (timed_out_wait_.load()) pool_.Cancel();
     queue_.Close();
   }
+  // device_options.profile_nodes: runs time each node (event_node_times).
+  void set_profile_nodes(bool on) { profile_nodes_ = on; }
+  bool profile_nodes() const { return profile_nodes_; }
   // event_wait ran past its timeout on this device.
   void NoteTimedOutWait() { timed_out_wait_.store(true); }
 
  private:
   double gflops_per_thread_;
   std::atomic<bool> timed_out_wait_{false};
-  ThreadPool pool_;  // declared first: queued work uses it until the queue is closed
+  bool profile_nodes_ = false;  // set once, at open
+  ThreadPool pool_;             // declared first: queued work uses it until the queue is closed
   SubmissionQueue queue_;
 };
 

@@ -3,7 +3,8 @@
 namespace hetrun::cpu {
 
 void Event::Complete(hetrun_status_code_t code, std::string message,
-                     std::optional<double> elapsed_us) {
+                     std::optional<double> elapsed_us,
+                     std::optional<std::vector<NodeTime>> node_times) {
   {
     std::lock_guard lock(mutex_);
     if (done_) return;
@@ -11,6 +12,7 @@ void Event::Complete(hetrun_status_code_t code, std::string message,
     code_ = code;
     message_ = std::move(message);
     elapsed_us_ = elapsed_us;
+    node_times_ = std::move(node_times);
   }
   signalled_.notify_all();
 }
@@ -42,6 +44,11 @@ std::string Event::message() const {
 std::optional<double> Event::elapsed_us() const {
   std::lock_guard lock(mutex_);
   return elapsed_us_;
+}
+
+std::optional<std::vector<NodeTime>> Event::node_times() const {
+  std::lock_guard lock(mutex_);
+  return node_times_;
 }
 
 }  // namespace hetrun::cpu

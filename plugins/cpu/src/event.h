@@ -9,17 +9,27 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "hetrun/plugin.h"
 
 namespace hetrun::cpu {
+
+// One node's (or fused group's) time within a run, for event_node_times.
+struct NodeTime {
+  uint32_t node = 0;  // index in the part; a fused group's first node
+  double start_us = 0;
+  double duration_us = 0;
+  std::string label;  // "" for a single node; "a+b (Conv+Relu)" for a fused group
+};
 
 class Event {
  public:
   // Signals the event with the work's outcome (code OK for success) and, for work that ran, how
   // long it took on the thread that ran it. Only the first call counts.
   void Complete(hetrun_status_code_t code, std::string message,
-                std::optional<double> elapsed_us = std::nullopt);
+                std::optional<double> elapsed_us = std::nullopt,
+                std::optional<std::vector<NodeTime>> node_times = std::nullopt);
   // Blocks until signalled; std::nullopt waits forever. Returns whether the event has signalled.
   bool Wait(std::optional<std::chrono::milliseconds> timeout) const;
   bool done() const;
@@ -28,6 +38,8 @@ class Event {
   std::string message() const;
   // The work's duration in microseconds, when it ran (event_elapsed_us); meaningful once done().
   std::optional<double> elapsed_us() const;
+  // Per-node times of the run, when its device was opened with profile_nodes (event_node_times).
+  std::optional<std::vector<NodeTime>> node_times() const;
 
  private:
   mutable std::mutex mutex_;
@@ -36,6 +48,7 @@ class Event {
   hetrun_status_code_t code_ = HETRUN_STATUS_OK;
   std::string message_;
   std::optional<double> elapsed_us_;
+  std::optional<std::vector<NodeTime>> node_times_;
 };
 
 }  // namespace hetrun::cpu

@@ -119,6 +119,7 @@ void Executable::AddNode(const hetrun_graph_view& part, uint32_t index) {
   const auto k = static_cast<int32_t>(nodes_.size());
   Node& node = nodes_.emplace_back();
   node.description = DescribeNode(view.name, view.op_type, index);
+  node.part_node = index;
   try {
     CheckNodeArrays(view);
     BindNodeValues(view, k);
@@ -149,8 +150,10 @@ bool Executable::AddFusedNode(const hetrun_graph_view& part, const NodeGroup& gr
 
   const auto k = static_cast<int32_t>(nodes_.size());
   Node& node = nodes_.emplace_back();
+  node.profile_label = GroupNodeNames(part, group) + " (" + GroupOpTypes(part, group) + ")";
   node.description =
       "node " + Quoted(GroupNodeNames(part, group)) + " (" + GroupOpTypes(part, group) + ")";
+  node.part_node = group.leader;
   try {
     for (uint32_t m : group.members()) BindNodeValues(part.nodes[m], k);
   } catch (...) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -14,6 +15,7 @@
 
 #include "buffer.h"
 #include "device.h"
+#include "event.h"
 #include "hetrun/plugin.h"
 #include "kernel.h"
 #include "thread_pool.h"
@@ -58,7 +60,9 @@ class Executable {
   RunArgs BindArguments(const hetrun_tensor_arg* inputs, uint32_t num_inputs,
                         hetrun_tensor_arg* outputs, uint32_t num_outputs) const;
   // Runs the part on the calling thread (kernels use the device's pool). Throws plugin::Error.
-  void Run(const RunArgs& args) const;
+  // With `node_times`, appends each node's time, from `start` on (profiling).
+  void Run(const RunArgs& args, std::vector<NodeTime>* node_times = nullptr,
+           std::chrono::steady_clock::time_point start = {}) const;
 
   const std::shared_ptr<Device>& device() const { return device_; }
   // Peak bytes of intermediate tensors live at once in the most recent run that finished.
@@ -83,6 +87,8 @@ class Executable {
 
   struct Node {
     std::string description;       // "node 'conv_3' (Conv)", "node 'conv_3+relu_4' (Conv+Relu)"
+    uint32_t part_node = 0;        // its index in the part (a fused group's first node)
+    std::string profile_label;     // "" for a single node; "conv_3+relu_4 (Conv+Relu)" fused
     std::vector<int32_t> inputs;   // value indices, -1 = omitted
     std::vector<int32_t> outputs;  // value indices, -1 = omitted
     std::unique_ptr<Kernel> kernel;

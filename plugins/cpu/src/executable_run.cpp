@@ -21,13 +21,25 @@ class Executable::Runner {
         allocated_outputs_(args.outputs.size()),
         arena_(exe.arena_size_hint_.load(std::memory_order_relaxed)) {}
 
-  void Run() {
+  // With `times`, each node's time from `start` on is appended (profiling).
+  void Run(std::vector<NodeTime>* times, std::chrono::steady_clock::time_point start) {
     BindInputsAndConstants();
+    using Clock = std::chrono::steady_clock;
+    auto since_start = [start](Clock::time_point t) {
+      return std::chrono::duration<double, std::micro>(t - start).count();
+    };
     for (size_t k = 0; k < exe_.nodes_.size(); ++k) {
+      const Clock::time_point begin = times ? Clock::now() : Clock::time_point{};
       try {
         RunNode(k);
       } catch (...) {
         RethrowWithContext(exe_.nodes_[k].description);
+      }
+      if (times) {
+        const Node& node = exe_.nodes_[k];
+        const double from = since_start(begin);
+        times->push_back(
+            {node.part_node, from, since_start(Clock::now()) - from, node.profile_label});
       }
     }
     CopyOutputsNotWrittenByANode();
@@ -220,9 +232,10 @@ class Executable::Runner {
   Arena arena_;
 };
 
-void Executable::Run(const RunArgs& args) const {
+void Executable::Run(const RunArgs& args, std::vector<NodeTime>* node_times,
+                     std::chrono::steady_clock::time_point start) const {
   Runner runner(*this, args);
-  runner.Run();
+  runner.Run(node_times, start);
   const Arena& arena = runner.arena();
   const uint64_t hint =
       arena_size_hint_.exchange(arena.reserved_bytes(), std::memory_order_relaxed);

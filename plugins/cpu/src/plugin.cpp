@@ -3,6 +3,8 @@
 // itself lives in device, executable and query_support.
 #include <atomic>
 #include <chrono>
+#include <cstddef>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -123,6 +125,9 @@ hetrun_status_t DeviceOpen(void* self, uint32_t index, const hetrun_device_optio
     handle->device = std::make_shared<Device>(threads, cpu.peak_gflops / cpu.threads);
     if (options && options->struct_size >= cache_dir_end && options->cache_dir)
       handle->cache_dir = options->cache_dir;  // copied: valid during this call only
+    const size_t profile_end = offsetof(hetrun_device_options, profile_nodes) + sizeof(uint32_t);
+    if (options && options->struct_size >= profile_end)
+      handle->device->set_profile_nodes(options->profile_nodes != 0);
     *out_device = handle.release();
   });
 }
@@ -288,8 +293,10 @@ void RunQueued(const Executable& exe, const Executable::RunArgs& args,
   const auto start = std::chrono::steady_clock::now();
   hetrun_status_code_t code = HETRUN_STATUS_OK;
   std::string message;
+  std::optional<std::vector<NodeTime>> node_times;
+  if (exe.device()->profile_nodes()) node_times.emplace();
   try {
-    exe.Run(args);
+    exe.Run(args, node_times ? &*node_times : nullptr, start);
   } catch (...) {
     std::tie(code, message) = DescribeCurrentException();
   }
@@ -299,7 +306,7 @@ void RunQueued(const Executable& exe, const Executable::RunArgs& args,
   SubmissionQueue::ReleaseDeviceEarly();  // the woken host may run its next part inline
   // The run's own time, for event_elapsed_us: not the waits above nor the queue before them.
   done.Complete(code, std::move(message),
-                std::chrono::duration<double, std::micro>(elapsed).count());
+                std::chrono::duration<double, std::micro>(elapsed).count(), std::move(node_times));
 }
 
 hetrun_status_t Execute(hetrun_executable_t executable, const hetrun_tensor_arg* inputs,
@@ -379,6 +386,38 @@ hetrun_status_t EventElapsedUs(hetrun_device_t device, hetrun_event_t event, dou
   });
 }
 
+// The run's nodes in the order they ran, on the clock of EventElapsedUs; fused groups once, under
+// their first node, with their members in the label.
+hetrun_status_t EventNodeTimes(hetrun_device_t device, hetrun_event_t event, hetrun_node_time* out,
+                               uint32_t capacity, uint32_t* out_count) {
+  return plugin::Guard([&] {
+    UnwrapDevice(device);
+    const Event& e = *UnwrapEvent(event);
+    CheckOut(out_count, "out_count");
+    if (capacity > 0) CheckOut(out, "out");
+    if (!e.done()) ThrowInvalid("the event has not signalled yet: wait for it first");
+    if (e.code() != HETRUN_STATUS_OK)
+      ThrowInvalid("the event's work failed, so it has no node times: " + e.message());
+    const std::optional<std::vector<NodeTime>> times = e.node_times();
+    if (!times)
+      throw plugin::Error(HETRUN_STATUS_UNIMPLEMENTED,
+                          "no node times: the device was not opened with profile_nodes = 1");
+    const size_t stride = capacity > 0 ? out[0].struct_size : 0;
+    if (capacity > 0 && stride < offsetof(hetrun_node_time, label))
+      ThrowInvalid("out[0].struct_size " + std::to_string(stride) + " is too small");
+    for (size_t i = 0; i < times->size() && i < capacity; ++i) {
+      auto* entry = reinterpret_cast<hetrun_node_time*>(reinterpret_cast<char*>(out) + i * stride);
+      const NodeTime& t = (*times)[i];
+      entry->node = t.node;
+      entry->start_us = t.start_us;
+      entry->duration_us = t.duration_us;
+      if (stride >= offsetof(hetrun_node_time, label) + sizeof entry->label)
+        std::snprintf(entry->label, sizeof entry->label, "%s", t.label.c_str());
+    }
+    *out_count = static_cast<uint32_t>(times->size());
+  });
+}
+
 void EventRelease(hetrun_device_t /*device*/, hetrun_event_t event) {
   ReleaseHandle(event, HandleTag::kEvent);
 }
@@ -413,6 +452,7 @@ const hetrun_plugin_v1 kPluginTable = {
     .list_tunables = ListTunablesEntry,
     .compile_tuned = CompileTuned,
     .event_elapsed_us = EventElapsedUs,
+    .event_node_times = EventNodeTimes,
 };
 
 }  // namespace

@@ -42,6 +42,14 @@ struct TunableParameter {
   int64_t default_value = 0;
 };
 
+// One node's share of a part's run on a device (hetrun_node_time, checked and copied).
+struct NodeTimeInfo {
+  uint32_t node = 0;  // index in the part (a fused group's first node)
+  double start_us = 0;
+  double duration_us = 0;
+  std::string label;  // the plugin's name for what ran; "" = the node's own name
+};
+
 // Chosen tunable values for one node, by name.
 using NodeTuning = std::vector<std::pair<std::string, int64_t>>;
 // "block_m=4,variant=1" (the order given); "" for none.
@@ -52,9 +60,11 @@ std::optional<NodeTuning> ParseNodeTuning(const std::string& text);
 class Device {
  public:
   // `cache_dir`: where the plugin may keep compiled code ("" = nowhere).
+  // `profile_nodes`: ask the device to time each node (ABI minor 3), for NodeTimes.
   static Result<std::unique_ptr<Device>> Open(plugin_api::PluginLibrary& plugin, uint32_t index,
                                               const std::string& display_name, uint32_t threads,
-                                              const std::string& cache_dir = "");
+                                              const std::string& cache_dir = "",
+                                              bool profile_nodes = false);
   ~Device();
 
   const std::string& display_name() const { return display_name_; }
@@ -77,6 +87,9 @@ class Device {
   // The device's own time for a signalled event's work (event_elapsed_us); nullopt when the
   // plugin has none.
   std::optional<double> ElapsedUs(hetrun_event_t event) const;
+  // Where a signalled event's time went, node by node (event_node_times); empty when the plugin
+  // has no node times for it (not opened with profile_nodes, or no such call).
+  std::vector<NodeTimeInfo> NodeTimes(hetrun_event_t event, uint32_t part_nodes) const;
 
  private:
   Device(plugin_api::PluginLibrary& plugin) : plugin_(plugin) {}

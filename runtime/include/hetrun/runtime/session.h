@@ -73,6 +73,9 @@ struct SessionOptions {
   // With apply_tuned_values: only the nodes whose tuning keys are listed take their tuned values
   // (null: every node). For tune's confirmation of each node's values inside the model.
   std::shared_ptr<const std::set<std::string>> tuned_nodes;
+  // --profile: devices time each node of a part (plugins with ABI minor 3's event_node_times), and
+  // runs that collect a trace get a span per node inside each part's span.
+  bool profile_nodes = false;
 };
 
 // What --cache-dir did for a session.
@@ -164,6 +167,7 @@ class Session {
   std::vector<IoInfo> inputs_, outputs_;
   uint64_t timeout_ms_ = UINT64_MAX;
   bool verify_finite_ = false;
+  bool profile_nodes_ = false;
   bool plan_only_ = false;
   double import_ms_ = 0, partition_ms_ = 0, compile_ms_ = 0, open_ms_ = 0, create_ms_ = 0,
          plugin_load_ms_ = 0;
