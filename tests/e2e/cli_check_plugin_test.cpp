@@ -64,6 +64,9 @@ TEST(CliCheckPlugin, CpuPluginPassesAndWritesEveryCheckAsJson) {
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("PASS error.buffer_alloc_huge"), std::string::npos) << r.out;
+  // The CPU plugin times nodes (ABI minor 3): two Relus, two kernels.
+  EXPECT_NE(r.out.find("PASS profile.node_times: 2 entries for 2 Relu nodes"), std::string::npos)
+      << r.out;
 
   const nlohmann::json report = nlohmann::json::parse(Slurp(json));
   EXPECT_EQ(report["plugin"], "cpu");
@@ -95,6 +98,9 @@ TEST(CliCheckPlugin, TestdevPluginPassesByNameAndByPath) {
   EXPECT_EQ(s.failed, 0);
   // Ops outside HETRUN_TESTDEV_OPS are declined with the plugin's reason, not failed.
   EXPECT_NE(by_name.out.find("testdev: op Reshape is not in HETRUN_TESTDEV_OPS"), std::string::npos)
+      << by_name.out;
+  EXPECT_NE(by_name.out.find("SKIP profile.node_times: the plugin times parts only"),
+            std::string::npos)
       << by_name.out;
 
   Command by_path =

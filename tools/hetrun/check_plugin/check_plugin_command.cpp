@@ -20,6 +20,7 @@
 #include "hetrun/plugin_api/plugin_registry.h"
 #include "hetrun/runtime/device.h"
 #include "op_checks.h"
+#include "profile_checks.h"
 
 namespace hetrun::cli {
 namespace fs = std::filesystem;
@@ -237,12 +238,14 @@ int CheckPluginCommand(const std::vector<std::string>& args) {
 
   if (!skip_reason.empty()) {
     log.Skip("ops", skip_reason);
+    log.Skip("profile.node_times", skip_reason);
     log.Skip("error_paths", skip_reason);
   } else {
     if (reference)
       check_plugin::RunOpChecks(*target, *reference, op_options, log);
     else
       log.Skip("ops", "no reference CPU plugin: " + reference_problem);
+    check_plugin::RunProfileChecks(*library, a.device, a.timeout_ms, log);
     check_plugin::RunErrorPathChecks(*target, a.timeout_ms, log);
   }
   check_plugin::SetCurrentCheck("the summary");
