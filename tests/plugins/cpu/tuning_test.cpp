@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -137,15 +138,17 @@ std::vector<double> ReferenceConv(const ConvCase& s, const std::vector<float>& x
   return y;
 }
 
-// Winograd by default (3x3, stride 1, enough channels), the transposed GEMM by default (few output
+// Winograd by default (3x3, stride 1, enough channels), the direct kernel by default (strided, on
+// AVX-512: a batch of two, partial channel blocks, a 1x1), the transposed GEMM (few output
 // pixels), im2col by default, a 1x1, a grouped one (im2col only: no algorithm to pick) and a
 // batch of two.
 TEST_F(CpuTuning, EveryConvCandidateComputesTheSame) {
   const std::vector<ConvCase> cases = {
-      {1, 32, 10, 9, 32, 3, 1, 1, 1}, {1, 64, 13, 13, 40, 3, 2, 1, 1},
-      {1, 8, 12, 12, 16, 3, 1, 1, 1}, {1, 32, 7, 7, 48, 1, 1, 0, 1},
-      {1, 8, 9, 9, 12, 3, 1, 1, 2},   {2, 16, 8, 8, 32, 3, 1, 0, 1},
-      {1, 3, 23, 23, 16, 7, 2, 3, 1},
+      {1, 32, 10, 9, 32, 3, 1, 1, 1},  {1, 64, 13, 13, 40, 3, 2, 1, 1},
+      {1, 8, 12, 12, 16, 3, 1, 1, 1},  {1, 32, 7, 7, 48, 1, 1, 0, 1},
+      {1, 8, 9, 9, 12, 3, 1, 1, 2},    {2, 16, 8, 8, 32, 3, 1, 0, 1},
+      {1, 3, 23, 23, 16, 7, 2, 3, 1},  {2, 16, 9, 9, 40, 3, 2, 1, 1},
+      {1, 24, 10, 10, 70, 1, 2, 0, 1},
   };
   uint32_t seed = 1;
   for (const ConvCase& s : cases) {
@@ -172,20 +175,27 @@ TEST_F(CpuTuning, EveryConvCandidateComputesTheSame) {
   }
 }
 
-// Which algorithms apply does not depend on the micro-kernel; the default for the strided case
-// does (the transposed GEMM pays only where the GEMM's tile is wider than its rows), so it is not
-// checked there.
+// Which algorithms apply does not depend on the micro-kernel, except the direct kernel's
+// (AVX-512 only); without it the default for the strided case depends on the micro-kernel (the
+// transposed GEMM pays only where the GEMM's tile is wider than its rows), so it is not checked.
 TEST_F(CpuTuning, ConvListsOnlyTheAlgorithmsThatApply) {
   struct Want {
     ConvCase shape;
     std::vector<int64_t> algorithms;  // sorted
     int64_t default_algorithm;        // -1: depends on the GEMM micro-kernel
   };
+  // The direct kernel (strided convolutions) needs AVX-512 and is then their default.
+  const char* isa = std::getenv("HETRUN_CPU_GEMM_ISA");
+  const bool direct = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+                      !(isa && (std::string(isa) == "generic" || std::string(isa) == "avx2"));
   const std::vector<Want> wants = {
       {{1, 32, 10, 9, 32, 3, 1, 1, 1}, {0, 1, 2, 3}, 1},  // Winograd worthwhile (F(2x2))
       {{1, 8, 12, 12, 16, 3, 1, 1, 1}, {0, 1, 2, 3}, 0},  // too few channels for Winograd to pay
-      {{1, 64, 13, 13, 40, 3, 2, 1, 1}, {0, 2}, -1},      // strided: no Winograd; 7x7 outputs
-      {{1, 32, 7, 7, 48, 1, 1, 0, 1}, {0, 2}, 0},         // 1x1 over few channels: not transposed
+      // Strided: no Winograd; 7x7 outputs (transposed GEMM); direct where it runs.
+      {{1, 64, 13, 13, 40, 3, 2, 1, 1},
+       direct ? std::vector<int64_t>{0, 2, 4} : std::vector<int64_t>{0, 2},
+       direct ? 4 : -1},
+      {{1, 32, 7, 7, 48, 1, 1, 0, 1}, {0, 2}, 0},  // 1x1 over few channels: not transposed
   };
   for (const Want& want : wants) {
     const ConvCase& s = want.shape;

@@ -19,6 +19,7 @@
 #include "kernels/depthwise_conv.h"
 #include "kernels/gemm.h"
 #include "kernels/gemm_tunables.h"
+#include "kernels/direct_conv.h"
 #include "kernels/phase_split.h"
 #include "kernels/registry.h"
 #include "kernels/spatial.h"
@@ -245,6 +246,7 @@ class ConvKernel final : public Kernel, public EpilogueFusable {
           winograd_ = std::make_unique<WinogradConv3x3>(pw, M, Cg, 4);
           break;
         case ConvAlgorithm::kTransposedGemm: transposed_ = PackBOwned(true, K, M, pw, K); break;
+        case ConvAlgorithm::kDirect: direct_ = std::make_unique<DirectConv>(pw, M, K); break;
         case ConvAlgorithm::kIm2colGemm: {
           const int64_t Mg = M / group_;
           for (int64_t gi = 0; gi < group_; ++gi)
@@ -294,6 +296,15 @@ class ConvKernel final : public Kernel, public EpilogueFusable {
         winograd_->Run(x + n * s.C * g.H * g.W, g.H, g.W, g.PH, g.PW, g.OH, g.OW, bias,
                        y + n * s.M * P, pool, activation_, addend ? addend + n * s.M * P : nullptr,
                        &gemm_tuning_, block_rows_);
+      return;
+    }
+    if (direct_ && in[1]->data == weights_data_ && (g.SH > 1 || g.SW > 1) && g.DH == 1 &&
+        g.DW == 1) {
+      for (int64_t n = 0; n < s.batch; ++n) {
+        const Im2colSource source = MakeIm2colSource(x + n * s.C * g.H * g.W, s.C, g, pool);
+        direct_->Run(source.phased, source.layout, g, s.C, bias,
+                     addend ? addend + n * s.M * P : nullptr, activation_, y + n * s.M * P, pool);
+      }
       return;
     }
     if (transposed_ && in[1]->data == weights_data_) {
@@ -421,6 +432,7 @@ class ConvKernel final : public Kernel, public EpilogueFusable {
   WindowAttrs attrs_;
   int64_t group_ = 1;
   std::unique_ptr<WinogradConv3x3> winograd_;
+  std::unique_ptr<DirectConv> direct_;
   const void* weights_data_ = nullptr;
   std::vector<OwnedPackedMatrix> packed_;
   std::optional<OwnedPackedMatrix> transposed_;  // W^T as a B operand (conv_algorithm.cpp)

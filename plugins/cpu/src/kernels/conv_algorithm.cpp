@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "kernels/common.h"
+#include "kernels/direct_conv.h"
 #include "kernels/gemm.h"
 #include "kernels/gemm_tunables.h"
 #include "kernels/winograd.h"
@@ -17,6 +18,16 @@ bool WinogradApplies(const hetrun_value& w, const WindowAttrs& attrs, int64_t gr
   };
   return group == 1 && w.rank == 4 && w.dims[2] == 3 && w.dims[3] == 3 && all_one(attrs.strides) &&
          all_one(attrs.dilations);
+}
+
+// Strided, undilated, ungrouped, with an AVX-512 host: the direct kernel's domain. A 1x1 kernel
+// reads a quarter of a stride-2 input (the GEMM's subsampled copy does as well).
+bool DirectApplies(const hetrun_value& w, const WindowAttrs& attrs, int64_t group) {
+  auto all_one = [](const std::vector<int64_t>& v) {
+    return std::all_of(v.begin(), v.end(), [](int64_t e) { return e == 1; });
+  };
+  return group == 1 && w.rank >= 3 && !all_one(attrs.strides) && all_one(attrs.dilations) &&
+         DirectConv::Available();
 }
 
 // Output pixels per image and channel when the output's size is static, else 0.
@@ -83,15 +94,23 @@ std::vector<ConvAlgorithm> ConvAlgorithms(const KernelBuildContext& ctx, const W
   const int64_t M = w.dims[0], Cg = w.dims[1], K = StaticNumel(w) / M;
   const bool winograd = WinogradApplies(w, attrs, group);
   const bool transposed = group == 1 && TransposedApplies(ctx, M);
+  const bool direct = DirectApplies(w, attrs, group);
   std::vector<ConvAlgorithm> out;
-  if (winograd && WinogradConv3x3::Worthwhile(M, Cg))
+  // Strided convolutions went direct once it measured faster on all of resnet_block's (stem,
+  // 3x3 and 1x1 of stride 2), at 1 and 2 threads (docs/performance.md).
+  if (direct && K > 1)
+    out.push_back(ConvAlgorithm::kDirect);
+  else if (winograd && WinogradConv3x3::Worthwhile(M, Cg))
     out.push_back(ConvAlgorithm::kWinograd);
   else if (transposed && TransposedPays(ctx, M, K))
     out.push_back(ConvAlgorithm::kTransposedGemm);
   for (ConvAlgorithm a : {ConvAlgorithm::kIm2colGemm, ConvAlgorithm::kWinograd,
-                          ConvAlgorithm::kTransposedGemm, ConvAlgorithm::kWinogradF4}) {
+                          ConvAlgorithm::kTransposedGemm, ConvAlgorithm::kWinogradF4,
+                          ConvAlgorithm::kDirect}) {
     const bool applies = a == ConvAlgorithm::kIm2colGemm ||
-                         (a == ConvAlgorithm::kTransposedGemm ? transposed : winograd);
+                         (a == ConvAlgorithm::kTransposedGemm ? transposed
+                          : a == ConvAlgorithm::kDirect       ? direct
+                                                              : winograd);
     if (applies && std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
   }
   return out;
@@ -107,7 +126,8 @@ std::vector<Tunable> ConvTunables(const KernelBuildContext& ctx, int threads) {
   if (algorithms.empty()) return out;
   if (algorithms.size() > 1) {
     Tunable t{"algorithm",
-              "0 im2col + GEMM, 1 Winograd F(2x2, 3x3), 2 transposed GEMM, 3 Winograd F(4x4, 3x3)",
+              "0 im2col + GEMM, 1 Winograd F(2x2, 3x3), 2 transposed GEMM, 3 Winograd F(4x4, "
+              "3x3), 4 direct",
               {},
               0};
     for (ConvAlgorithm a : algorithms) t.values.push_back(static_cast<int64_t>(a));
@@ -124,6 +144,7 @@ std::vector<Tunable> ConvTunables(const KernelBuildContext& ctx, int threads) {
       AddBlockRowsTunable(ctx, M, w.dims[1], threads, out);
       break;
     case ConvAlgorithm::kWinogradF4: break;  // never the default
+    case ConvAlgorithm::kDirect: break;      // no blocking parameters
   }
   const double images = P > 0 ? static_cast<double>(ctx.output(0).dims[0]) : 0.0;
   AddThreadsTunable(threads, 2.0 * images * static_cast<double>(M * K * P), out);

@@ -1,5 +1,5 @@
 // How Conv computes a node with constant weights: im2col + GEMM, Winograd F(2x2, 3x3) or
-// F(4x4, 3x3), or the transposed GEMM. compile() takes the default these heuristics pick (never
+// F(4x4, 3x3), the transposed GEMM, or the direct kernel. compile() takes the default these heuristics pick (never
 // F(4x4, 3x3), whose rounding error is several times F(2x2)'s: only a measurement that it pays
 // picks it); compile_tuned may pick any other that applies (Conv's "algorithm" tunable), and the
 // node's other tunables follow from the default.
@@ -19,6 +19,7 @@ enum class ConvAlgorithm : int64_t {
   kWinograd = 1,        // F(2x2, 3x3): 3x3, stride 1, undilated, ungrouped (winograd.h)
   kTransposedGemm = 2,  // Y^T = im2col(X)^T * W^T, then a transpose (ungrouped, static output)
   kWinogradF4 = 3,      // F(4x4, 3x3), where F(2x2, 3x3) applies
+  kDirect = 4,          // direct from the phase-split input: strided, undilated (direct_conv.h)
 };
 
 // The algorithms that apply to the node, the default first; none when the weights are not
