@@ -104,13 +104,13 @@ std::vector<ConvAlgorithm> ConvAlgorithms(const KernelBuildContext& ctx, const W
     out.push_back(ConvAlgorithm::kWinograd);
   else if (transposed && TransposedPays(ctx, M, K))
     out.push_back(ConvAlgorithm::kTransposedGemm);
-  for (ConvAlgorithm a : {ConvAlgorithm::kIm2colGemm, ConvAlgorithm::kWinograd,
-                          ConvAlgorithm::kTransposedGemm, ConvAlgorithm::kWinogradF4,
-                          ConvAlgorithm::kDirect}) {
-    const bool applies = a == ConvAlgorithm::kIm2colGemm ||
-                         (a == ConvAlgorithm::kTransposedGemm ? transposed
-                          : a == ConvAlgorithm::kDirect       ? direct
-                                                              : winograd);
+  for (ConvAlgorithm a :
+       {ConvAlgorithm::kIm2colGemm, ConvAlgorithm::kWinograd, ConvAlgorithm::kTransposedGemm,
+        ConvAlgorithm::kWinogradF4, ConvAlgorithm::kDirect}) {
+    const bool applies =
+        a == ConvAlgorithm::kIm2colGemm || (a == ConvAlgorithm::kTransposedGemm ? transposed
+                                            : a == ConvAlgorithm::kDirect       ? direct
+                                                                                : winograd);
     if (applies && std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
   }
   return out;

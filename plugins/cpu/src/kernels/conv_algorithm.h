@@ -1,8 +1,8 @@
 // How Conv computes a node with constant weights: im2col + GEMM, Winograd F(2x2, 3x3) or
-// F(4x4, 3x3), the transposed GEMM, or the direct kernel. compile() takes the default these heuristics pick (never
-// F(4x4, 3x3), whose rounding error is several times F(2x2)'s: only a measurement that it pays
-// picks it); compile_tuned may pick any other that applies (Conv's "algorithm" tunable), and the
-// node's other tunables follow from the default.
+// F(4x4, 3x3), the transposed GEMM, or the direct kernel. compile() takes the default these
+// heuristics pick (never F(4x4, 3x3), whose rounding error is several times F(2x2)'s: only a
+// measurement that it pays picks it); compile_tuned may pick any other that applies (Conv's
+// "algorithm" tunable), and the node's other tunables follow from the default.
 #pragma once
 
 #include <cstdint>
