@@ -263,7 +263,15 @@ TEST(ConvKernel, MatchesDirectConvolution) {
       {{1, 130, 9, 9}, 70, 1, {3, 3}, {1, 1}, {1, 1}, {0, 0, 0, 0}},
       {{1, 128, 8, 11}, 96, 1, {3, 3}, {1, 1}, {1, 1}, {2, 1, 0, 2}},
       {{1, 256, 7, 7}, 256, 1, {3, 3}, {1, 1}, {1, 1}, {1, 1, 1, 1}},
+      // The direct kernel (strided, undilated, ungrouped; AVX-512 hosts): unequal strides and
+      // pads, a 1-D convolution, a stride past the kernel's size, partial pixel and channel tiles.
+      {{1, 5, 11, 14}, 12, 1, {3, 3}, {1, 2}, {1, 1}, {1, 0, 2, 1}},
+      {{2, 6, 23}, 9, 1, {4}, {3}, {1}, {2, 1}},
+      {{1, 4, 9, 9}, 37, 1, {2, 2}, {3, 3}, {1, 1}, {0, 0, 0, 0}},
   };
+  ConvCase direct_dynamic = cases[cases.size() - 3];  // run-time shapes, the same kernel
+  direct_dynamic.dynamic = true;
+  cases.push_back(direct_dynamic);
   ConvCase no_bias = cases[0];
   no_bias.bias = false;
   no_bias.const_w = false;
