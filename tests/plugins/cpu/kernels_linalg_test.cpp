@@ -70,6 +70,29 @@ TEST(GemmKernel, AwkwardSizesMatchNaive) {
       }
 }
 
+// One row against constant (pre-packed) weights: the GEMV path on AVX-512 hosts, four panels at a
+// time with partial groups and a partial last panel; alpha, a bias vector and both layouts of B.
+TEST(GemmKernel, OneRowAgainstConstantWeightsMatchesNaive) {
+  uint32_t seed = 300;
+  for (int64_t N : {1, 31, 32, 100, 129, 1000})
+    for (int64_t K : {1, 7, 512})
+      for (bool tb : {false, true}) {
+        SCOPED_TRACE("N=" + std::to_string(N) + " K=" + std::to_string(K) +
+                     " tb=" + std::to_string(tb));
+        const std::vector<float> A = RandomFloats(static_cast<size_t>(K), seed++);
+        const std::vector<float> B = RandomFloats(static_cast<size_t>(K * N), seed++);
+        const std::vector<float> bias = RandomFloats(static_cast<size_t>(N), seed++);
+        NodeTest t("Gemm");
+        t.Attr("transB", int64_t{tb}).Attr("alpha", 0.5f);
+        t.Input(Floats({1, K}, A));
+        t.Const(Floats(tb ? std::vector<int64_t>{N, K} : std::vector<int64_t>{K, N}, B));
+        t.Const(Floats({N}, bias));
+        std::vector<float> want = NaiveGemm(A, B, 1, N, K, false, tb);
+        for (int64_t j = 0; j < N; ++j) want[j] = 0.5f * want[j] + bias[j];
+        for (int threads : {1, 2}) ExpectClose(t.Run1(threads).values<float>(), want, 1e-4f, 1e-5f);
+      }
+}
+
 TEST(GemmKernel, BiasShapesBroadcast) {
   const std::vector<float> A = {1, 2, 3, 4, 5, 6};  // 2x3
   const std::vector<float> B = {1, 0, 0, 1, 1, 1};  // 3x2

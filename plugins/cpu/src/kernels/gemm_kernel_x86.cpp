@@ -167,7 +167,60 @@ __attribute__((target("avx2"))) void PackRows8Avx2(const float* s, int64_t rs, i
     for (int i = 0; i < 8; ++i) d[k * 8 + i] = s[i * rs + k];
 }
 
+// Four B panels at a time: four streams from memory in flight (a 1 x 512 x 1000 Gemm read its
+// 2 MB of weights one panel after another at half the bandwidth ONNX Runtime's GEMV gets).
+__attribute__((target("avx512f"))) void Gemv32Avx512(int64_t K, const float* a, int64_t a_stride,
+                                                     const float* b, int64_t p0, int64_t p1,
+                                                     float* c) {
+  const int64_t panel = K * 32;
+  int64_t p = p0;
+  for (; p + 4 <= p1; p += 4) {
+    const float* b0 = b + p * panel;
+    const float* b1 = b0 + panel;
+    const float* b2 = b1 + panel;
+    const float* b3 = b2 + panel;
+    __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
+           c30 = c00, c31 = c00;
+    for (int64_t k = 0; k < K; ++k) {
+      const __m512 x = _mm512_set1_ps(a[k * a_stride]);
+      c00 = _mm512_fmadd_ps(x, _mm512_loadu_ps(b0 + k * 32), c00);
+      c01 = _mm512_fmadd_ps(x, _mm512_loadu_ps(b0 + k * 32 + 16), c01);
+      c10 = _mm512_fmadd_ps(x, _mm512_loadu_ps(b1 + k * 32), c10);
+      c11 = _mm512_fmadd_ps(x, _mm512_loadu_ps(b1 + k * 32 + 16), c11);
+      c20 = _mm512_fmadd_ps(x, _mm512_loadu_ps(b2 + k * 32), c20);
+      c21 = _mm512_fmadd_ps(x, _mm512_loadu_ps(b2 + k * 32 + 16), c21);
+      c30 = _mm512_fmadd_ps(x, _mm512_loadu_ps(b3 + k * 32), c30);
+      c31 = _mm512_fmadd_ps(x, _mm512_loadu_ps(b3 + k * 32 + 16), c31);
+    }
+    float* o = c + p * 32;
+    _mm512_storeu_ps(o, c00);
+    _mm512_storeu_ps(o + 16, c01);
+    _mm512_storeu_ps(o + 32, c10);
+    _mm512_storeu_ps(o + 48, c11);
+    _mm512_storeu_ps(o + 64, c20);
+    _mm512_storeu_ps(o + 80, c21);
+    _mm512_storeu_ps(o + 96, c30);
+    _mm512_storeu_ps(o + 112, c31);
+  }
+  for (; p < p1; ++p) {
+    const float* b0 = b + p * panel;
+    __m512 c00 = _mm512_setzero_ps(), c01 = c00;
+    for (int64_t k = 0; k < K; ++k) {
+      const __m512 x = _mm512_set1_ps(a[k * a_stride]);
+      c00 = _mm512_fmadd_ps(x, _mm512_loadu_ps(b0 + k * 32), c00);
+      c01 = _mm512_fmadd_ps(x, _mm512_loadu_ps(b0 + k * 32 + 16), c01);
+    }
+    _mm512_storeu_ps(c + p * 32, c00);
+    _mm512_storeu_ps(c + p * 32 + 16, c01);
+  }
+}
+
 }  // namespace
+
+GemvFn GemvAvx512() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512f") ? Gemv32Avx512 : nullptr;
+}
 
 PackRows8Fn PackRows8() {
   __builtin_cpu_init();
@@ -191,6 +244,9 @@ const GemmIsa* GemmIsaAvx2() {
 #else
 
 namespace hetrun::cpu {
+GemvFn GemvAvx512() {
+  return nullptr;
+}
 PackRows8Fn PackRows8() {
   return nullptr;
 }

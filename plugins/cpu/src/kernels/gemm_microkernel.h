@@ -36,6 +36,12 @@ struct GemmIsa {
 using PackRows8Fn = void (*)(const float* s, int64_t rs, int64_t depth, float* d);
 PackRows8Fn PackRows8();
 
+// One row of A times packed B: c[p * 32 + j] = sum over k of a[k * a_stride] * panel_p[k][j] for
+// the B panels [p0, p1) (32 wide, depth K); null when this build or CPU has no such kernel.
+using GemvFn = void (*)(int64_t K, const float* a, int64_t a_stride, const float* b, int64_t p0,
+                        int64_t p1, float* c);
+GemvFn GemvAvx512();
+
 // Null when this build or CPU lacks the instruction set.
 const GemmIsa* GemmIsaAvx512();
 const GemmIsa* GemmIsaAvx2();
