@@ -118,6 +118,9 @@ TEST(CliCheckPlugin, VulkanPluginPassesOnLavapipe) {
   EXPECT_EQ(s.failed, 0) << r.out;
   // float32 only: float16 cases are declined with a reason.
   EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\nMatMul +float32 +\d+ +0 +\d+: )"))) << r.out;
+  // Timestamps after each kernel (ABI minor 3); two Relus are one fused kernel.
+  EXPECT_NE(r.out.find("PASS profile.node_times: 1 entry for 2 Relu nodes"), std::string::npos)
+      << r.out;
 }
 
 TEST(CliCheckPlugin, VulkanWithoutADriverSkipsEverythingWithTheReason) {

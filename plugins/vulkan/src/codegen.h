@@ -14,7 +14,9 @@
 namespace hetrun::vulkan {
 
 struct Kernel {
-  std::string what;  // "node 'x' (Add)" or "fused chain: ..."; for errors
+  std::string what;           // "node 'x' (Add)" or "fused chain: ..."; for errors
+  uint32_t first_node = 0;    // the part's node it computes (a fused chain's first), for profiles
+  std::string profile_label;  // "" for one node; "a+b (Add+Relu)" for a fused chain
   std::string glsl;
   std::vector<int32_t> bindings;  // value index per binding
   uint32_t num_inputs = 0;        // the first bindings are read, the rest written

@@ -33,6 +33,9 @@ class Device : public std::enable_shared_from_this<Device> {
   // Valid bits of the compute queue's timestamps; 0 when it has none (execute is then timed by the
   // submission thread's clock).
   uint32_t timestamp_bits() const { return timestamp_bits_; }
+  // device_options.profile_nodes: runs write a timestamp after each kernel (event_node_times).
+  void set_profile_nodes(bool on) { profile_nodes_ = on; }
+  bool profile_nodes() const { return profile_nodes_; }
   VkPipelineCache pipeline_cache() const;
 
   // Memory type index with `required` flags (preferring `preferred` too) among `type_bits`;
@@ -65,6 +68,7 @@ class Device : public std::enable_shared_from_this<Device> {
   bool unified_memory_ = false;
   bool shader_int64_ = false;
   uint32_t timestamp_bits_ = 0;
+  bool profile_nodes_ = false;  // set once, at open
   std::atomic<bool> lost_{false};
   std::unique_ptr<PipelineCache> cache_;
   SubmissionQueue queue_;  // last: its thread stops (Close) before the rest goes

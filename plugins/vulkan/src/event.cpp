@@ -2,7 +2,8 @@
 
 namespace hetrun::vulkan {
 
-void Event::Complete(hetrun_status_code_t code, std::string message, double elapsed_us) {
+void Event::Complete(hetrun_status_code_t code, std::string message, double elapsed_us,
+                     std::optional<std::vector<NodeTime>> node_times) {
   {
     std::lock_guard lock(mutex_);
     if (done_) return;
@@ -10,6 +11,7 @@ void Event::Complete(hetrun_status_code_t code, std::string message, double elap
     code_ = code;
     message_ = std::move(message);
     elapsed_us_ = elapsed_us;
+    node_times_ = std::move(node_times);
   }
   signalled_.notify_all();
 }
@@ -41,6 +43,11 @@ std::string Event::message() const {
 double Event::elapsed_us() const {
   std::lock_guard lock(mutex_);
   return elapsed_us_;
+}
+
+std::optional<std::vector<NodeTime>> Event::node_times() const {
+  std::lock_guard lock(mutex_);
+  return node_times_;
 }
 
 }  // namespace hetrun::vulkan

@@ -9,16 +9,25 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "hetrun/plugin.h"
 
 namespace hetrun::vulkan {
 
+// One kernel's share of a run (event_node_times), from the device's timestamps.
+struct NodeTime {
+  uint32_t node = 0;  // the part's node (a fused chain's first)
+  double start_us = 0, duration_us = 0;
+  std::string label;  // "" for one node
+};
+
 class Event {
  public:
   // Signals the event with the work's outcome (code OK for success) and, when known, how long the
   // device took in microseconds (negative: unknown). Only the first call counts.
-  void Complete(hetrun_status_code_t code, std::string message, double elapsed_us = -1);
+  void Complete(hetrun_status_code_t code, std::string message, double elapsed_us = -1,
+                std::optional<std::vector<NodeTime>> node_times = std::nullopt);
   // Blocks until signalled; std::nullopt waits forever. Returns whether the event has signalled.
   bool Wait(std::optional<std::chrono::milliseconds> timeout) const;
   bool done() const;
@@ -27,6 +36,8 @@ class Event {
   std::string message() const;
   // The device time given to Complete; negative when unknown or not signalled yet.
   double elapsed_us() const;
+  // Per-kernel times, when the device was opened with profile_nodes and has timestamps.
+  std::optional<std::vector<NodeTime>> node_times() const;
 
  private:
   mutable std::mutex mutex_;
@@ -35,6 +46,7 @@ class Event {
   hetrun_status_code_t code_ = HETRUN_STATUS_OK;
   std::string message_;
   double elapsed_us_ = -1;
+  std::optional<std::vector<NodeTime>> node_times_;
 };
 
 }  // namespace hetrun::vulkan

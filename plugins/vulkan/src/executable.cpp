@@ -195,8 +195,8 @@ void Executable::CheckArg(const hetrun_tensor_arg& arg, int32_t v, const char* r
   }
 }
 
-std::vector<std::shared_ptr<Buffer>> Executable::Run(const RunArgs& args,
-                                                     double* elapsed_us) const {
+std::vector<std::shared_ptr<Buffer>> Executable::Run(const RunArgs& args, double* elapsed_us,
+                                                     std::vector<NodeTime>* node_times) const {
   device_->CheckNotLost();
   const size_t n = plan_.values.size();
   std::vector<Bound> where(n);
@@ -279,12 +279,15 @@ std::vector<std::shared_ptr<Buffer>> Executable::Run(const RunArgs& args,
     vkUpdateDescriptorSets(vk, static_cast<uint32_t>(writes.size()), writes.data(), 0, nullptr);
   }
 
-  // Two timestamps around the dispatches and copies, when the queue has them.
+  // Timestamps, when the queue has them: before the dispatches, after the copies (the last), and
+  // with `node_times` after each kernel's dispatch and barrier (query k + 1 for kernel k).
   VkQueryPool queries = VK_NULL_HANDLE;
-  if (elapsed_us && device_->timestamp_bits() > 0) {
+  const uint32_t kernel_stamps = node_times ? static_cast<uint32_t>(plan_.kernels.size()) : 0;
+  const uint32_t stamps_count = 2 + kernel_stamps;
+  if ((elapsed_us || node_times) && device_->timestamp_bits() > 0) {
     VkQueryPoolCreateInfo query_info{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
     query_info.queryType = VK_QUERY_TYPE_TIMESTAMP;
-    query_info.queryCount = 2;
+    query_info.queryCount = stamps_count;
     if (vkCreateQueryPool(vk, &query_info, nullptr, &queries) != VK_SUCCESS) {
       queries = VK_NULL_HANDLE;  // timed by the clock instead
     }
@@ -295,7 +298,7 @@ std::vector<std::shared_ptr<Buffer>> Executable::Run(const RunArgs& args,
   const auto started = std::chrono::steady_clock::now();
   device_->RunCommands([&](VkCommandBuffer commands) {
     if (queries) {
-      vkCmdResetQueryPool(commands, queries, 0, 2);
+      vkCmdResetQueryPool(commands, queries, 0, stamps_count);
       vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, queries, 0);
     }
     VkMemoryBarrier barrier{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
@@ -315,6 +318,9 @@ std::vector<std::shared_ptr<Buffer>> Executable::Run(const RunArgs& args,
       }
       vkCmdDispatch(commands, kernel.groups[0], kernel.groups[1], kernel.groups[2]);
       vkCmdPipelineBarrier(commands, stages, stages, 0, 1, &barrier, 0, nullptr, 0, nullptr);
+      if (queries && kernel_stamps)
+        vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries,
+                            static_cast<uint32_t>(k + 1));
     }
     for (const auto& [j, target] : copies) {
       const int32_t v = plan_.outputs[j];
@@ -322,19 +328,30 @@ std::vector<std::shared_ptr<Buffer>> Executable::Run(const RunArgs& args,
       const VkBufferCopy region{source.offset, target.offset, Bytes(plan_.values[v])};
       vkCmdCopyBuffer(commands, source.buffer->handle(), target.buffer->handle(), 1, &region);
     }
-    if (queries) vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries, 1);
+    if (queries)
+      vkCmdWriteTimestamp(commands, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries,
+                          stamps_count - 1);
   });
-  if (elapsed_us) {
-    const std::chrono::duration<double, std::micro> wall =
-        std::chrono::steady_clock::now() - started;
-    *elapsed_us = wall.count();
-    uint64_t stamps[2] = {0, 0};
-    if (queries && vkGetQueryPoolResults(vk, queries, 0, 2, sizeof stamps, stamps, sizeof stamps[0],
-                                         VK_QUERY_RESULT_64_BIT) == VK_SUCCESS) {
-      const uint32_t bits = device_->timestamp_bits();
-      const uint64_t mask = bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
-      const uint64_t ticks = ((stamps[1] & mask) - (stamps[0] & mask)) & mask;
-      *elapsed_us = static_cast<double>(ticks) * device_->limits().timestampPeriod / 1000.0;
+  const std::chrono::duration<double, std::micro> wall = std::chrono::steady_clock::now() - started;
+  if (elapsed_us) *elapsed_us = wall.count();
+  std::vector<uint64_t> stamps(stamps_count, 0);
+  if (queries && vkGetQueryPoolResults(vk, queries, 0, stamps_count,
+                                       stamps.size() * sizeof(uint64_t), stamps.data(),
+                                       sizeof(uint64_t), VK_QUERY_RESULT_64_BIT) == VK_SUCCESS) {
+    const uint32_t bits = device_->timestamp_bits();
+    const uint64_t mask = bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
+    const double us_per_tick = device_->limits().timestampPeriod / 1000.0;
+    auto since = [&](uint32_t from, uint32_t to) {  // wraps around the counter's width
+      return static_cast<double>(((stamps[to] & mask) - (stamps[from] & mask)) & mask) *
+             us_per_tick;
+    };
+    if (elapsed_us) *elapsed_us = since(0, stamps_count - 1);
+    if (node_times) {
+      for (uint32_t k = 0; k < kernel_stamps; ++k) {
+        const Kernel& kernel = plan_.kernels[k];
+        node_times->push_back(
+            {kernel.first_node, since(0, k), since(k, k + 1), kernel.profile_label});
+      }
     }
   }
   return allocated;

@@ -11,6 +11,7 @@
 
 #include "buffer.h"
 #include "device.h"
+#include "event.h"
 #include "hetrun/plugin.h"
 #include "hetrun/plugin.hpp"
 #include "planner.h"
@@ -51,7 +52,9 @@ class Executable {
   // the plugin allocated (null where the host gave one), and in *elapsed_us how long the device
   // took: by timestamp queries where the queue has them, else the calling thread's clock around
   // the submission. Throws plugin::Error.
-  std::vector<std::shared_ptr<Buffer>> Run(const RunArgs& args, double* elapsed_us = nullptr) const;
+  // With `node_times` (and timestamps on the queue), each kernel's time too.
+  std::vector<std::shared_ptr<Buffer>> Run(const RunArgs& args, double* elapsed_us = nullptr,
+                                           std::vector<NodeTime>* node_times = nullptr) const;
 
   const std::shared_ptr<Device>& device() const { return device_; }
   const Plan& plan() const { return plan_; }

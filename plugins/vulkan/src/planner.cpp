@@ -133,6 +133,7 @@ Plan BuildPlan(const GraphInfo& graph, const Limits& limits, uint32_t max_bindin
       } else {
         plan.kernels.push_back(GenerateSoftmax(graph, step.node, limits));
       }
+      plan.kernels.back().first_node = step.node;
       continue;
     }
     const Group& group = groups[static_cast<size_t>(step.group)];
@@ -148,6 +149,17 @@ Plan BuildPlan(const GraphInfo& graph, const Limits& limits, uint32_t max_bindin
       }
     }
     plan.kernels.push_back(GenerateElementwise(graph, group.nodes, stored, limits));
+    Kernel& kernel = plan.kernels.back();
+    kernel.first_node = group.nodes.front();
+    if (group.nodes.size() > 1) {  // named as the CPU plugin names its fused groups
+      std::string names, ops;
+      for (uint32_t k : group.nodes) {
+        const hetrun_node& node = graph.node(k);
+        names += (names.empty() ? "" : "+") + std::string(node.name ? node.name : "");
+        ops += (ops.empty() ? "" : "+") + std::string(node.op_type);
+      }
+      kernel.profile_label = names + " (" + ops + ")";
+    }
   }
   return plan;
 }

@@ -2,6 +2,7 @@
 // checks its handles and runs its body under plugin::Guard, so no exception leaves the library.
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -115,13 +116,16 @@ hetrun_status_t DeviceInfo(void* self, uint32_t index, hetrun_device_info* out_i
   });
 }
 
-hetrun_status_t DeviceOpen(void* self, uint32_t index, const hetrun_device_options* /*options*/,
+hetrun_status_t DeviceOpen(void* self, uint32_t index, const hetrun_device_options* options,
                            hetrun_device_t* out_device) {
   return plugin::Guard([&] {
     PluginState& state = State(self);
     CheckOut(out_device, "out_device");
     auto handle = std::make_unique<hetrun_device_s>();
     handle->device = Device::Open(DeviceAt(state, index));
+    const size_t profile_end = offsetof(hetrun_device_options, profile_nodes) + sizeof(uint32_t);
+    if (options && options->struct_size >= profile_end)
+      handle->device->set_profile_nodes(options->profile_nodes != 0);
     *out_device = handle.release();
   });
 }
@@ -288,7 +292,10 @@ void RunQueued(const Executable& exe, const Executable::RunArgs& args,
   }
   try {
     double elapsed_us = -1;
-    std::vector<std::shared_ptr<Buffer>> allocated = exe.Run(args, &elapsed_us);
+    std::optional<std::vector<NodeTime>> node_times;
+    if (exe.device()->profile_nodes() && exe.device()->timestamp_bits() > 0) node_times.emplace();
+    std::vector<std::shared_ptr<Buffer>> allocated =
+        exe.Run(args, &elapsed_us, node_times ? &*node_times : nullptr);
     for (size_t j = 0; j < allocated.size(); ++j) {
       if (!allocated[j]) continue;
       auto handle = std::make_unique<hetrun_buffer_s>();
@@ -301,7 +308,7 @@ void RunQueued(const Executable& exe, const Executable::RunArgs& args,
       std::copy(dims.begin(), dims.end(), entry.dims);
       entry.buffer = handle.release();
     }
-    done.Complete(HETRUN_STATUS_OK, "", elapsed_us);
+    done.Complete(HETRUN_STATUS_OK, "", elapsed_us, std::move(node_times));
   } catch (...) {
     auto [code, message] = DescribeCurrentException();
     done.Complete(code, std::move(message));
@@ -388,6 +395,39 @@ hetrun_status_t EventElapsedUs(hetrun_device_t device, hetrun_event_t event, dou
   });
 }
 
+// Each kernel's time from the timestamps written after it (a fused chain once, under its first
+// node, labelled with its members), in dispatch order.
+hetrun_status_t EventNodeTimes(hetrun_device_t device, hetrun_event_t event, hetrun_node_time* out,
+                               uint32_t capacity, uint32_t* out_count) {
+  return plugin::Guard([&] {
+    UnwrapDevice(device);
+    const Event& e = *UnwrapEvent(event);
+    CheckOut(out_count, "out_count");
+    if (capacity > 0) CheckOut(out, "out");
+    if (!e.done()) ThrowInvalid("the event has not signalled yet: wait for it first");
+    if (e.code() != HETRUN_STATUS_OK)
+      ThrowInvalid("the event's work failed, so it has no node times: " + e.message());
+    const std::optional<std::vector<NodeTime>> times = e.node_times();
+    if (!times)
+      throw plugin::Error(HETRUN_STATUS_UNIMPLEMENTED,
+                          "no node times: the device was not opened with profile_nodes = 1, or "
+                          "its queue has no timestamps");
+    const size_t stride = capacity > 0 ? out[0].struct_size : 0;
+    if (capacity > 0 && stride < offsetof(hetrun_node_time, label))
+      ThrowInvalid("out[0].struct_size " + std::to_string(stride) + " is too small");
+    for (size_t i = 0; i < times->size() && i < capacity; ++i) {
+      auto* entry = reinterpret_cast<hetrun_node_time*>(reinterpret_cast<char*>(out) + i * stride);
+      const NodeTime& t = (*times)[i];
+      entry->node = t.node;
+      entry->start_us = t.start_us;
+      entry->duration_us = t.duration_us;
+      if (stride >= offsetof(hetrun_node_time, label) + sizeof entry->label)
+        std::snprintf(entry->label, sizeof entry->label, "%s", t.label.c_str());
+    }
+    *out_count = static_cast<uint32_t>(times->size());
+  });
+}
+
 const hetrun_plugin_v1 kPluginTable = {
     .struct_size = sizeof(hetrun_plugin_v1),
     .abi_major = HETRUN_ABI_MAJOR,
@@ -418,6 +458,7 @@ const hetrun_plugin_v1 kPluginTable = {
     .list_tunables = ListTunablesEntry,
     .compile_tuned = CompileTuned,
     .event_elapsed_us = EventElapsedUs,
+    .event_node_times = EventNodeTimes,
 };
 
 }  // namespace

@@ -60,7 +60,7 @@ hetrun_tensor_arg TensorArg(hetrun_buffer_t buffer, const std::vector<int64_t>& 
   return arg;
 }
 
-Session::Session(const std::string& plugin) {
+Session::Session(const std::string& plugin, uint32_t profile_nodes) {
   p_ = LoadPlugin(plugin);
   if (!p_) return;
   Status init(p_->init(TestHost(), &self_));
@@ -68,7 +68,10 @@ Session::Session(const std::string& plugin) {
     ADD_FAILURE() << plugin << " init: " << init.message();
     return;
   }
-  Status open(p_->device_open(self_, 0, nullptr, &dev_));
+  hetrun_device_options options{};
+  options.struct_size = sizeof options;
+  options.profile_nodes = profile_nodes;
+  Status open(p_->device_open(self_, 0, &options, &dev_));
   if (!open.ok()) ADD_FAILURE() << plugin << " device_open: " << open.message();
 }
 

@@ -59,7 +59,8 @@ void UseLavapipe();
 // An initialised plugin with device 0 open; releases everything it handed out.
 class Session {
  public:
-  explicit Session(const std::string& plugin);
+  // `profile_nodes`: hetrun_device_options.profile_nodes for the device (ABI minor 3).
+  explicit Session(const std::string& plugin, uint32_t profile_nodes = 0);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
