@@ -150,6 +150,9 @@ TEST(CliCheckPlugin, OpenclAndNpuPluginsPassOnPocl) {
     EXPECT_EQ(s.failed, 0) << r.out;
     EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\nConv +float16,float32 +\d+ +0\b)")))
         << r.out;
+    // OpenCL profiling events on the kernels (ABI minor 3): two Relus are one fused kernel.
+    EXPECT_NE(r.out.find("PASS profile.node_times: 1 entry for 2 Relu nodes"), std::string::npos)
+        << r.out;
   }
 }
 #endif

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -129,6 +130,7 @@ class TestDevice final : public fw::Device, public std::enable_shared_from_this<
 
   fw::WorkQueue queue;
   std::vector<fw::TuningChoice> last_choices;  // what CompileTuned last received
+  bool profile_nodes = false;                  // ProfileNodesRequested at Open
 };
 std::shared_ptr<TestDevice> g_last_opened;
 
@@ -137,20 +139,24 @@ std::shared_ptr<fw::Event> ReluExecutable::Execute(const fw::TensorArgs& inputs,
                                                    std::vector<std::shared_ptr<fw::Event>> waits) {
   const fw::TensorArg in = inputs[0];
   std::shared_ptr<TestDevice> device = device_;
-  return device_->queue.SubmitAfter(std::move(waits), [in, outputs, device]() mutable {
-    WaitForGate();
-    const float* x = fw::HostData<const float>(in);
-    const uint64_t n = in.ElementCount();
-    for (uint64_t i = 0; i < n; ++i) {
-      if (x[i] == 13.0f) throw fw::Error(HETRUN_STATUS_DEVICE_LOST, "sdktest: unlucky 13");
-      if (x[i] == 7.0f) throw std::runtime_error("sdktest: seven is a bug");
-    }
-    if (outputs.NeedsAllocation(0)) {
-      outputs.SetOutput(0, device->Allocate(in.ByteSize()), in.dtype, in.dims);
-    }
-    float* y = fw::HostData<float>(outputs[0]);
-    for (uint64_t i = 0; i < n; ++i) y[i] = x[i] > 0 ? x[i] : 0.0f;
-  });
+  return device_->queue.SubmitAfter(
+      std::move(waits), [in, outputs, device](fw::Event& done) mutable {
+        WaitForGate();
+        // A profiling device reports its one kernel (an invented time: the framework only relays
+        // it).
+        if (device->profile_nodes) done.SetNodeTimes({{0, 0.25, 1.5, "relu kernel"}});
+        const float* x = fw::HostData<const float>(in);
+        const uint64_t n = in.ElementCount();
+        for (uint64_t i = 0; i < n; ++i) {
+          if (x[i] == 13.0f) throw fw::Error(HETRUN_STATUS_DEVICE_LOST, "sdktest: unlucky 13");
+          if (x[i] == 7.0f) throw std::runtime_error("sdktest: seven is a bug");
+        }
+        if (outputs.NeedsAllocation(0)) {
+          outputs.SetOutput(0, device->Allocate(in.ByteSize()), in.dtype, in.dims);
+        }
+        float* y = fw::HostData<float>(outputs[0]);
+        for (uint64_t i = 0; i < n; ++i) y[i] = x[i] > 0 ? x[i] : 0.0f;
+      });
 }
 
 class TestPlugin final : public fw::Plugin {
@@ -166,8 +172,9 @@ class TestPlugin final : public fw::Plugin {
     info.memory_bytes = 1 << 20;
     info.peak_gflops = 1.0;
   }
-  std::shared_ptr<fw::Device> Open(uint32_t, const hetrun_device_options*) override {
+  std::shared_ptr<fw::Device> Open(uint32_t, const hetrun_device_options* options) override {
     g_last_opened = std::make_shared<TestDevice>();
+    g_last_opened->profile_nodes = fw::ProfileNodesRequested(options);
     return g_last_opened;
   }
 };
@@ -710,6 +717,60 @@ TEST_F(FrameworkTest, EventElapsedUsIsTheWorkTimeOnceSignalled) {
   EXPECT_EQ(Take(p->event_elapsed_us(dev, done, nullptr)).code, HETRUN_STATUS_INVALID_ARGUMENT);
   p->event_release(dev, done);
   p->executable_release(exe);
+}
+
+// event_node_times relays what the work gave Event::SetNodeTimes, for a device opened with
+// profile_nodes; without it (or from a host whose options end before the field) there are none.
+TEST_F(FrameworkTest, EventNodeTimesRelaysTheWorksKernelTimes) {
+  hetrun_device_options options{};
+  options.struct_size = sizeof options;
+  options.profile_nodes = 1;
+  EXPECT_TRUE(fw::ProfileNodesRequested(&options));
+  options.struct_size = offsetof(hetrun_device_options, profile_nodes);  // an older host
+  EXPECT_FALSE(fw::ProfileNodesRequested(&options));
+  EXPECT_FALSE(fw::ProfileNodesRequested(nullptr));
+  options.struct_size = sizeof options;
+
+  auto run_once = [&](hetrun_device_t device) {
+    OneNodeGraph g("Relu");
+    hetrun_executable_t exe = nullptr;
+    EXPECT_EQ(Take(p->compile(device, &g.view, &exe)).code, HETRUN_STATUS_OK);
+    hetrun_buffer_t x = nullptr;
+    EXPECT_EQ(Take(p->buffer_alloc(device, 16, &x)).code, HETRUN_STATUS_OK);
+    const float values[4] = {1, -2, 3, -4};
+    EXPECT_EQ(Take(p->buffer_write(device, x, 0, values, 16)).code, HETRUN_STATUS_OK);
+    hetrun_tensor_arg in = Arg(x), out{};
+    hetrun_event_t done = nullptr;
+    EXPECT_EQ(Take(p->execute(exe, &in, 1, &out, 1, nullptr, 0, &done)).code, HETRUN_STATUS_OK);
+    EXPECT_EQ(Take(p->event_wait(device, done, UINT64_MAX)).code, HETRUN_STATUS_OK);
+    p->buffer_release(device, out.buffer);
+    p->buffer_release(device, x);
+    p->executable_release(exe);
+    return done;
+  };
+  hetrun_device_t profiled = nullptr;
+  ASSERT_EQ(Take(p->device_open(self, 0, &options, &profiled)).code, HETRUN_STATUS_OK);
+  hetrun_event_t done = run_once(profiled);
+  uint32_t count = 0;
+  ASSERT_EQ(Take(p->event_node_times(profiled, done, nullptr, 0, &count)).code, HETRUN_STATUS_OK);
+  ASSERT_EQ(count, 1u);
+  hetrun_node_time time{};
+  time.struct_size = sizeof time;
+  ASSERT_EQ(Take(p->event_node_times(profiled, done, &time, 1, &count)).code, HETRUN_STATUS_OK);
+  EXPECT_EQ(time.node, 0u);
+  EXPECT_EQ(time.start_us, 0.25);
+  EXPECT_EQ(time.duration_us, 1.5);
+  EXPECT_STREQ(time.label, "relu kernel");
+  EXPECT_EQ(Take(p->event_node_times(profiled, done, nullptr, 0, nullptr)).code,
+            HETRUN_STATUS_INVALID_ARGUMENT);
+  p->event_release(profiled, done);
+  p->device_close(profiled);
+
+  hetrun_event_t plain = run_once(dev);  // opened with no options
+  const Outcome none = Take(p->event_node_times(dev, plain, nullptr, 0, &count));
+  EXPECT_EQ(none.code, HETRUN_STATUS_UNIMPLEMENTED);
+  EXPECT_NE(none.message.find("profile_nodes"), std::string::npos) << none.message;
+  p->event_release(dev, plain);
 }
 
 }  // namespace

@@ -4,7 +4,8 @@
 
 namespace hetrun::opencl {
 
-ClContext::ClContext(cl_platform_id platform, cl_device_id device, uint64_t memory_cap)
+ClContext::ClContext(cl_platform_id platform, cl_device_id device, uint64_t memory_cap,
+                     bool profiling)
     : device_(device), cap_(memory_cap) {
   const cl_context_properties properties[] = {CL_CONTEXT_PLATFORM,
                                               reinterpret_cast<cl_context_properties>(platform), 0};
@@ -12,7 +13,8 @@ ClContext::ClContext(cl_platform_id platform, cl_device_id device, uint64_t memo
   context_ = clCreateContext(properties, 1, &device_, nullptr, nullptr, &code);
   ClCheck(code, "clCreateContext");
   // In order: each kernel sees the results of the ones enqueued before it.
-  queue_ = clCreateCommandQueue(context_, device_, 0, &code);
+  queue_ =
+      clCreateCommandQueue(context_, device_, profiling ? CL_QUEUE_PROFILING_ENABLE : 0, &code);
   if (code != CL_SUCCESS) {
     clReleaseContext(context_);
     ClCheck(code, "clCreateCommandQueue");

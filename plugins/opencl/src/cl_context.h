@@ -19,7 +19,10 @@ namespace hetrun::opencl {
 class ClContext {
  public:
   // `memory_cap` bytes at most live at once (0: only the device's own limit).
-  ClContext(cl_platform_id platform, cl_device_id device, uint64_t memory_cap);
+  // `profiling`: the queue records each command's start and end (CL_QUEUE_PROFILING_ENABLE), for
+  // per-node times.
+  ClContext(cl_platform_id platform, cl_device_id device, uint64_t memory_cap,
+            bool profiling = false);
   ~ClContext();
   ClContext(const ClContext&) = delete;
   ClContext& operator=(const ClContext&) = delete;

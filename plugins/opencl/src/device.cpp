@@ -7,12 +7,13 @@
 namespace hetrun::opencl {
 
 Device::Device(const ClDevice& device, std::optional<Profile> profile,
-               const hetrun_device_info& info)
+               const hetrun_device_info& info, bool profile_nodes)
     : profile_(std::move(profile)),
+      profile_nodes_(profile_nodes),
       info_(info),
       max_alloc_(device.max_alloc_bytes ? device.max_alloc_bytes : info.memory_bytes),
       context_(std::make_shared<ClContext>(device.platform, device.id,
-                                           profile_ ? profile_->memory_bytes : 0)) {}
+                                           profile_ ? profile_->memory_bytes : 0, profile_nodes)) {}
 
 void Device::QuerySupport(const hetrun_graph_view& view, plugin::SupportAnswers& answers) {
   const GraphInfo graph(view);

@@ -16,7 +16,9 @@ namespace hetrun::opencl {
 class Device final : public plugin::Device, public std::enable_shared_from_this<Device> {
  public:
   // `info` is what device_info reports (the npu's memory cap and kind already applied).
-  Device(const ClDevice& device, std::optional<Profile> profile, const hetrun_device_info& info);
+  // `profile_nodes`: time each kernel of every run (device_options.profile_nodes).
+  Device(const ClDevice& device, std::optional<Profile> profile, const hetrun_device_info& info,
+         bool profile_nodes = false);
 
   void QuerySupport(const hetrun_graph_view& graph, plugin::SupportAnswers& answers) override;
   std::shared_ptr<plugin::Executable> Compile(const hetrun_graph_view& part) override;
@@ -28,9 +30,11 @@ class Device final : public plugin::Device, public std::enable_shared_from_this<
   const std::shared_ptr<ClContext>& context() const { return context_; }
   plugin::WorkQueue& queue() { return queue_; }
   const Profile* profile() const { return profile_ ? &*profile_ : nullptr; }
+  bool profile_nodes() const { return profile_nodes_; }
 
  private:
   std::optional<Profile> profile_;
+  bool profile_nodes_ = false;
   hetrun_device_info info_;
   uint64_t max_alloc_;
   std::shared_ptr<ClContext> context_;

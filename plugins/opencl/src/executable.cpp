@@ -52,6 +52,16 @@ Executable::Executable(std::shared_ptr<Device> device, const hetrun_graph_view& 
     if (!step.kernel.copy) {
       step.handle.reset(context->CreateKernel(step.kernel.source, step.kernel.what));
     }
+    step.first_node = group[0];
+    if (group.size() > 1) {  // named as the CPU plugin names its fused groups
+      std::string names, ops;
+      for (uint32_t k : group) {
+        const hetrun_node& node = graph.node(k);
+        names += (names.empty() ? "" : "+") + std::string(node.name ? node.name : "");
+        ops += (ops.empty() ? "" : "+") + std::string(node.op_type);
+      }
+      step.profile_label = names + " (" + ops + ")";
+    }
     steps_.push_back(std::move(step));
     for (uint32_t a = 0; a < steps_.back().kernel.num_inputs; ++a) {
       upload(steps_.back().kernel.args[a]);
@@ -65,7 +75,9 @@ std::shared_ptr<plugin::Event> Executable::Execute(
     std::vector<std::shared_ptr<plugin::Event>> waits) {
   std::shared_ptr<const Executable> self = shared_from_this();
   return device_->queue().SubmitAfter(
-      std::move(waits), [self, inputs, outputs]() mutable { self->Run(inputs, outputs); });
+      std::move(waits), [self, inputs, outputs](plugin::Event& done) mutable {
+        self->Run(inputs, outputs, self->device_->profile_nodes() ? &done : nullptr);
+      });
 }
 
 void Executable::EnqueueCopy(int32_t value, const Slot& from, const Slot& to) const {
@@ -76,7 +88,8 @@ void Executable::EnqueueCopy(int32_t value, const Slot& from, const Slot& to) co
           "clEnqueueCopyBuffer");
 }
 
-void Executable::Run(const plugin::TensorArgs& inputs, plugin::MutableTensorArgs& outputs) const {
+void Executable::Run(const plugin::TensorArgs& inputs, plugin::MutableTensorArgs& outputs,
+                     plugin::Event* done) const {
   const std::shared_ptr<ClContext>& context = device_->context();
   std::vector<Slot> slots(values_.size());
   std::vector<std::shared_ptr<ClBuffer>> temporaries;  // live until the queue has finished
@@ -109,6 +122,13 @@ void Executable::Run(const plugin::TensorArgs& inputs, plugin::MutableTensorArgs
     cl_command_queue queue;
     ~FinishOnExit() { clFinish(queue); }
   } finish_on_exit{context->queue()};
+  // Profiling: each kernel's event (released when the run ends, after the queue has finished).
+  struct KernelEvents {
+    std::vector<std::pair<const Step*, cl_event>> events;
+    ~KernelEvents() {
+      for (auto& [step, event] : events) clReleaseEvent(event);
+    }
+  } kernel_events;
   for (const Step& step : steps_) {
     const Kernel& kernel = step.kernel;
     for (size_t a = 0; a < kernel.num_inputs; ++a) {
@@ -140,8 +160,11 @@ void Executable::Run(const plugin::TensorArgs& inputs, plugin::MutableTensorArgs
               "clSetKernelArg");
     }
     const size_t global = static_cast<size_t>(kernel.work_items);
-    const cl_int code = clEnqueueNDRangeKernel(context->queue(), step.handle.get(), 1, nullptr,
-                                               &global, nullptr, 0, nullptr, nullptr);
+    cl_event event = nullptr;
+    const cl_int code =
+        clEnqueueNDRangeKernel(context->queue(), step.handle.get(), 1, nullptr, &global, nullptr, 0,
+                               nullptr, done ? &event : nullptr);
+    if (event) kernel_events.events.push_back({&step, event});
     if (code != CL_SUCCESS) {
       throw plugin::Error(StatusCodeOf(code),
                           kernel.what + ": clEnqueueNDRangeKernel failed: " + ClErrorName(code));
@@ -156,6 +179,24 @@ void Executable::Run(const plugin::TensorArgs& inputs, plugin::MutableTensorArgs
   }
   // This thread is the waiter: the event signals when the device has finished.
   ClCheck(clFinish(context->queue()), "running the part (clFinish)");
+  if (done && !kernel_events.events.empty()) {
+    // Device nanoseconds from each kernel's start and end, counted from the first one's start.
+    std::vector<plugin::NodeTime> times;
+    cl_ulong first = 0;
+    for (auto& [step, event] : kernel_events.events) {
+      cl_ulong start = 0, end = 0;
+      ClCheck(
+          clGetEventProfilingInfo(event, CL_PROFILING_COMMAND_START, sizeof start, &start, nullptr),
+          "clGetEventProfilingInfo");
+      ClCheck(clGetEventProfilingInfo(event, CL_PROFILING_COMMAND_END, sizeof end, &end, nullptr),
+              "clGetEventProfilingInfo");
+      if (times.empty()) first = start;
+      times.push_back(
+          {step->first_node, static_cast<double>(start >= first ? start - first : 0) / 1e3,
+           static_cast<double>(end >= start ? end - start : 0) / 1e3, step->profile_label});
+    }
+    done->SetNodeTimes(std::move(times));
+  }
   for (size_t j = 0; j < outputs_.size(); ++j) {
     if (allocated[j]) {
       const ValueInfo& value = values_[static_cast<size_t>(outputs_[j])];

@@ -32,6 +32,8 @@ class Executable final : public plugin::Executable,
   };
   struct Step {
     Kernel kernel;
+    uint32_t first_node = 0;    // the part's node it computes (a fused chain's first)
+    std::string profile_label;  // "" for one node; "a+b (Add+Relu)" for a fused chain
     std::unique_ptr<std::remove_pointer_t<cl_kernel>, KernelRelease> handle;  // null for a copy
   };
   // Where a value lives during one run.
@@ -41,7 +43,10 @@ class Executable final : public plugin::Executable,
   };
 
   // Runs on the device's work-queue thread (one run at a time, so kernel arguments may be set).
-  void Run(const plugin::TensorArgs& inputs, plugin::MutableTensorArgs& outputs) const;
+  // With `done` (a profiling device), each kernel's times from the queue's profiling info go to
+  // done.SetNodeTimes.
+  void Run(const plugin::TensorArgs& inputs, plugin::MutableTensorArgs& outputs,
+           plugin::Event* done = nullptr) const;
   void EnqueueCopy(int32_t value, const Slot& from, const Slot& to) const;
 
   std::shared_ptr<Device> device_;

@@ -45,8 +45,10 @@ class OpenClPlugin final : public plugin::Plugin {
 
   void DeviceInfo(uint32_t index, hetrun_device_info& info) override { info = InfoOf(index); }
 
-  std::shared_ptr<plugin::Device> Open(uint32_t index, const hetrun_device_options*) override {
-    return std::make_shared<Device>(platforms_.devices()[index], profile_, InfoOf(index));
+  std::shared_ptr<plugin::Device> Open(uint32_t index,
+                                       const hetrun_device_options* options) override {
+    return std::make_shared<Device>(platforms_.devices()[index], profile_, InfoOf(index),
+                                    plugin::ProfileNodesRequested(options));
   }
 
  private:

@@ -11,10 +11,19 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "hetrun/plugin.h"
 
 namespace hetrun::plugin {
+
+// One kernel's share of the work an event tracks (event_node_times, ABI minor 3).
+struct NodeTime {
+  uint32_t node = 0;    // index in the part (of nodes run as one kernel: the first)
+  double start_us = 0;  // from the start of the work, on the clock of elapsed_us
+  double duration_us = 0;
+  std::string label;  // what ran, for people ("a+b (Add+Relu)"); "" for a single node
+};
 
 class Event {
  public:
@@ -66,6 +75,17 @@ class Event {
     return elapsed_us_;
   }
 
+  // Where the work's time went, kernel by kernel in the order they ran (event_node_times), set
+  // before Complete() by work that timed its kernels (a device opened with profile_nodes).
+  void SetNodeTimes(std::vector<NodeTime> times) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    node_times_ = std::move(times);
+  }
+  std::optional<std::vector<NodeTime>> node_times() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return node_times_;
+  }
+
   // An event that has already signalled success: for work a plugin finishes inside execute().
   static std::shared_ptr<Event> Completed() {
     auto event = std::make_shared<Event>();
@@ -80,6 +100,7 @@ class Event {
   hetrun_status_code_t code_ = HETRUN_STATUS_OK;
   std::string message_;
   std::optional<double> elapsed_us_;
+  std::optional<std::vector<NodeTime>> node_times_;
 };
 
 }  // namespace hetrun::plugin

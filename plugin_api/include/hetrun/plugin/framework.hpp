@@ -15,7 +15,10 @@
 //    work's error; outputs with buffer == NULL are allocated by you and reported with SetOutput();
 //  - tuning (ABI minor 2): list Tunables() and override CompileTuned(); the framework checks
 //    your list and the host's choices; WorkQueue::SubmitAfter times your work for
-//    event_elapsed_us.
+//    event_elapsed_us;
+//  - profiling (ABI minor 3): when ProfileNodesRequested(options) at Open, time your kernels and
+//    give their times to Event::SetNodeTimes (SubmitAfter's Event& form); event_node_times
+//    answers from them.
 // Threading: the host calls from any thread; the framework adds no locks around your code, so a
 // Device and an Executable must be safe to use from several threads at once.
 // Header-only, C++17, standard library only. docs/writing-a-plugin.md walks through a plugin.
@@ -25,6 +28,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -349,6 +353,15 @@ class Plugin {
   // `options` may be NULL (defaults); read options->threads only if options->struct_size covers it.
   virtual std::shared_ptr<Device> Open(uint32_t index, const hetrun_device_options* options) = 0;
 };
+
+// Whether the host asked the device being opened to time each node (options->profile_nodes,
+// ABI minor 3; a host older than that never does).
+inline bool ProfileNodesRequested(const hetrun_device_options* options) {
+  return options &&
+         options->struct_size >=
+             offsetof(hetrun_device_options, profile_nodes) + sizeof(uint32_t) &&
+         options->profile_nodes != 0;
+}
 
 //===-- The C table (implementation) ---------------------------------------------------------===//
 
@@ -853,6 +866,38 @@ inline hetrun_status_t EventElapsedUs(hetrun_device_t device, hetrun_event_t eve
   });
 }
 
+// The kernels' times the work recorded (Event::SetNodeTimes), in the host's entry layout.
+inline hetrun_status_t EventNodeTimes(hetrun_device_t device, hetrun_event_t event,
+                                      hetrun_node_time* out, uint32_t capacity,
+                                      uint32_t* out_count) {
+  return Guard([&] {
+    UnwrapDevice(device);
+    const std::shared_ptr<Event>& e = UnwrapEvent(event, "event");
+    CheckOut(out_count, "out_count");
+    if (capacity > 0) CheckOut(out, "out");
+    if (!e->done()) ThrowInvalid("the event has not signalled yet");
+    if (e->code() != HETRUN_STATUS_OK) ThrowInvalid("the event's work failed: " + e->message());
+    const std::optional<std::vector<NodeTime>> times = e->node_times();
+    if (!times)
+      throw Error(HETRUN_STATUS_UNIMPLEMENTED,
+                  "no node times were recorded for this event (the device was not opened with "
+                  "profile_nodes = 1, or the plugin does not time its kernels)");
+    const size_t stride = capacity > 0 ? out[0].struct_size : 0;
+    if (capacity > 0 && stride < offsetof(hetrun_node_time, label))
+      ThrowInvalid("out[0].struct_size " + std::to_string(stride) + " is too small");
+    for (size_t i = 0; i < times->size() && i < capacity; ++i) {
+      auto* entry = reinterpret_cast<hetrun_node_time*>(reinterpret_cast<char*>(out) + i * stride);
+      const NodeTime& t = (*times)[i];
+      entry->node = t.node;
+      entry->start_us = t.start_us;
+      entry->duration_us = t.duration_us;
+      if (stride >= offsetof(hetrun_node_time, label) + sizeof entry->label)
+        std::snprintf(entry->label, sizeof entry->label, "%s", t.label.c_str());
+    }
+    *out_count = static_cast<uint32_t>(times->size());
+  });
+}
+
 // The table for PluginClass; name and version must be string literals (the host borrows them).
 template <typename PluginClass>
 hetrun_plugin_v1 MakeTable(const char* name, const char* version) {
@@ -892,6 +937,7 @@ hetrun_plugin_v1 MakeTable(const char* name, const char* version) {
   table.list_tunables = &ListTunables;
   table.compile_tuned = &CompileTuned;
   table.event_elapsed_us = &EventElapsedUs;
+  table.event_node_times = &EventNodeTimes;
   return table;
 }
 

@@ -50,6 +50,12 @@ class WorkQueue {
   // uses Submit() and sets its own Event's time (Event::SetElapsedUs) instead.
   std::shared_ptr<Event> SubmitAfter(std::vector<std::shared_ptr<Event>> waits,
                                      std::function<void()> work) {
+    return SubmitAfter(std::move(waits), [work = std::move(work)](Event&) { work(); });
+  }
+  // The same, for work that reports more about itself on its event before it signals: a device
+  // timer's time (SetElapsedUs), each kernel's (SetNodeTimes).
+  std::shared_ptr<Event> SubmitAfter(std::vector<std::shared_ptr<Event>> waits,
+                                     std::function<void(Event&)> work) {
     auto done = std::make_shared<Event>();
     Submit([waits = std::move(waits), work = std::move(work), done] {
       for (const std::shared_ptr<Event>& wait : waits) {
@@ -62,7 +68,7 @@ class WorkQueue {
       }
       try {
         const auto start = std::chrono::steady_clock::now();
-        work();
+        work(*done);
         if (!done->elapsed_us()) {
           done->SetElapsedUs(
               std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
