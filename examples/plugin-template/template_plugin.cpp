@@ -4,6 +4,7 @@
 // table of hetrun/plugin.h, so none of them has to think about statuses, handles or exceptions at
 // the ABI: throw hetrun::plugin::Error(code, message) anywhere and the host gets that status.
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -19,17 +20,20 @@ namespace hp = hetrun::plugin;
 class TemplateDevice;
 
 // A compiled part: Relu nodes only. Relu(Relu(x)) == Relu(x), so each output of the part is the
-// Relu of one part input: `sources_[j]` is the input output j comes from. (A real plugin generates
-// code for the part here.) Holds its device through a shared_ptr: the host may close the device
-// handle while work is still queued.
+// Relu of one part input: `sources_[j]` is the input output j comes from, `producers_[j]` the node
+// that writes it. (A real plugin generates code for the part here.) Holds its device through a
+// shared_ptr: the host may close the device handle while work is still queued.
 class ReluExecutable final : public hp::Executable {
  public:
   ReluExecutable(std::shared_ptr<TemplateDevice> device, std::vector<size_t> sources,
-                 int64_t unroll = 1)
-      : device_(std::move(device)), sources_(std::move(sources)), unroll_(unroll) {}
+                 std::vector<uint32_t> producers, int64_t unroll = 1)
+      : device_(std::move(device)),
+        sources_(std::move(sources)),
+        producers_(std::move(producers)),
+        unroll_(unroll) {}
   // The same part with another value of the tunable `unroll`.
   std::shared_ptr<ReluExecutable> WithUnroll(int64_t unroll) const {
-    return std::make_shared<ReluExecutable>(device_, sources_, unroll);
+    return std::make_shared<ReluExecutable>(device_, sources_, producers_, unroll);
   }
 
   // Called on the host's thread, possibly by several threads at once: it only queues the work (the
@@ -40,6 +44,7 @@ class ReluExecutable final : public hp::Executable {
  private:
   std::shared_ptr<TemplateDevice> device_;
   std::vector<size_t> sources_;
+  std::vector<uint32_t> producers_;
   int64_t unroll_;  // elements per loop step (a tunable parameter)
 };
 
@@ -76,8 +81,10 @@ class TemplateDevice final : public hp::Device,
   // what Execute needs (here: which input feeds each output), never pointers into the view.
   std::shared_ptr<hp::Executable> Compile(const hetrun_graph_view& part) override {
     std::vector<size_t> sources;
+    std::vector<uint32_t> producers;
     for (uint32_t j = 0; j < part.num_outputs; ++j) {
       int32_t value = part.outputs[j];
+      uint32_t producer = 0;
       // Walk back through the Relu nodes (topologically ordered) to a part input.
       for (uint32_t k = part.num_nodes; k-- > 0;) {
         const hetrun_node& node = part.nodes[k];
@@ -85,7 +92,10 @@ class TemplateDevice final : public hp::Device,
           throw hp::Error(HETRUN_STATUS_UNIMPLEMENTED,
                           hp::DescribeNode(node, k) + ": the template device runs only Relu");
         }
-        if (node.outputs[0] == value) value = node.inputs[0];
+        if (node.outputs[0] == value) {
+          if (value == part.outputs[j]) producer = k;
+          value = node.inputs[0];
+        }
       }
       const int32_t* input = std::find(part.inputs, part.inputs + part.num_inputs, value);
       if (input == part.inputs + part.num_inputs) {
@@ -93,8 +103,10 @@ class TemplateDevice final : public hp::Device,
                         "output " + std::to_string(j) + " of the part is not a Relu of an input");
       }
       sources.push_back(static_cast<size_t>(input - part.inputs));
+      producers.push_back(producer);
     }
-    return std::make_shared<ReluExecutable>(shared_from_this(), std::move(sources));
+    return std::make_shared<ReluExecutable>(shared_from_this(), std::move(sources),
+                                            std::move(producers));
   }
 
   // Optional (ABI minor 2): code-generator parameters that change speed, never results. `hetrun
@@ -136,6 +148,8 @@ class TemplateDevice final : public hp::Device,
   void Close() override { queue_.Close(); }
 
   hp::WorkQueue& queue() { return queue_; }
+  // Optional (ABI minor 3): the host asked for each node's time (hetrun --profile).
+  bool profile_nodes = false;
 
   static constexpr double kMemoryGbps = 10.0;
   static constexpr double kLaunchUs = 2.0;
@@ -160,27 +174,38 @@ std::shared_ptr<hp::Event> ReluExecutable::Execute(const hp::TensorArgs& inputs,
   }
   std::shared_ptr<TemplateDevice> device = device_;
   std::vector<size_t> sources = sources_;
+  std::vector<uint32_t> producers = producers_;
   const uint64_t unroll = static_cast<uint64_t>(unroll_);
-  return device->queue().SubmitAfter(
-      std::move(waits), [device, sources, unroll, inputs, outputs]() mutable {
-        for (size_t j = 0; j < outputs.size(); ++j) {
-          const hp::TensorArg& x = inputs[sources[j]];
-          // An output the host passed without a buffer is ours to allocate, now that its shape is
-          // known; SetOutput hands it to the host, which releases it.
-          if (outputs.NeedsAllocation(j)) {
-            outputs.SetOutput(j, device->Allocate(x.ByteSize()), x.dtype, x.dims);
-          }
-          const float* in = hp::HostData<const float>(x);
-          float* out = hp::HostData<float>(outputs[j]);
-          const uint64_t n = x.ElementCount();
-          uint64_t i = 0;
-          for (; i + unroll <= n; i += unroll)
-            for (uint64_t u = 0; u < unroll; ++u) out[i + u] = in[i + u] > 0.0f ? in[i + u] : 0.0f;
-          for (; i < n; ++i) out[i] = in[i] > 0.0f ? in[i] : 0.0f;
-        }
-        // Returning signals the event with success; a throw here signals it with the error
-        // instead, and the host gets that from event_wait.
-      });
+  return device->queue().SubmitAfter(std::move(waits), [device, sources, producers, unroll, inputs,
+                                                        outputs](hp::Event& done) mutable {
+    using Clock = std::chrono::steady_clock;
+    const Clock::time_point start = Clock::now();
+    std::vector<hp::NodeTime> times;  // each output's loop, when profiling
+    for (size_t j = 0; j < outputs.size(); ++j) {
+      const Clock::time_point begin = Clock::now();
+      const hp::TensorArg& x = inputs[sources[j]];
+      // An output the host passed without a buffer is ours to allocate, now that its shape is
+      // known; SetOutput hands it to the host, which releases it.
+      if (outputs.NeedsAllocation(j)) {
+        outputs.SetOutput(j, device->Allocate(x.ByteSize()), x.dtype, x.dims);
+      }
+      const float* in = hp::HostData<const float>(x);
+      float* out = hp::HostData<float>(outputs[j]);
+      const uint64_t n = x.ElementCount();
+      uint64_t i = 0;
+      for (; i + unroll <= n; i += unroll)
+        for (uint64_t u = 0; u < unroll; ++u) out[i + u] = in[i + u] > 0.0f ? in[i + u] : 0.0f;
+      for (; i < n; ++i) out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+      if (device->profile_nodes) {
+        const std::chrono::duration<double, std::micro> from = begin - start,
+                                                        took = Clock::now() - begin;
+        times.push_back({producers[j], from.count(), took.count(), ""});
+      }
+    }
+    if (device->profile_nodes) done.SetNodeTimes(std::move(times));
+    // Returning signals the event with success; a throw here signals it with the error
+    // instead, and the host gets that from event_wait.
+  });
 }
 
 class TemplatePlugin final : public hp::Plugin {
@@ -202,8 +227,10 @@ class TemplatePlugin final : public hp::Plugin {
   }
 
   std::shared_ptr<hp::Device> Open(uint32_t /*index*/,
-                                   const hetrun_device_options* /*options*/) override {
-    return std::make_shared<TemplateDevice>();
+                                   const hetrun_device_options* options) override {
+    auto device = std::make_shared<TemplateDevice>();
+    device->profile_nodes = hp::ProfileNodesRequested(options);
+    return device;
   }
 };
 
