@@ -95,6 +95,8 @@ hetrun_error_t* hetrun_session_options_set_profiling_file(hetrun_session_options
     HETRUN_RETURN_IF_ERROR(
         Require(options, "hetrun_session_options_set_profiling_file", "options"));
     options->profiling_file = path == nullptr ? "" : path;
+    // As --profile: the devices time each node, and the trace shows them inside their parts.
+    options->options.profile_nodes = !options->profiling_file.empty();
     return Status::Ok();
   });
 }

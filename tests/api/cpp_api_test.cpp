@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -115,6 +116,22 @@ TEST(CppApi, ConstInputMemoryIsAccepted) {
   EXPECT_EQ(image.Dims(), (std::vector<int64_t>{1, 1, 28, 28}));
   EXPECT_EQ(image.RawData(), static_cast<const void*>(pixels.data()));  // a view, not a copy
   EXPECT_EQ(session.Run({{"image", &image}})[0].Dims(), (std::vector<int64_t>{1, 10}));
+}
+
+// A profiling file gets each run's Chrome trace: the part, and (the CPU plugin times them) its
+// nodes inside it.
+TEST(CppApi, ProfilingFileHasThePartsAndTheirNodes) {
+  const std::string path = ::testing::TempDir() + "cpp_api_trace.json";
+  std::remove(path.c_str());
+  hetrun::Session session(kModel, hetrun::SessionOptions().Devices({"cpu"}).ProfilingFile(path));
+  std::vector<float> pixels = Image(1);
+  hetrun::Tensor image = hetrun::Tensor::Over(pixels.data(), {1, 1, 28, 28});
+  session.Run({{"image", &image}});
+  std::ifstream file(path);
+  const std::string trace((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  EXPECT_NE(trace.find("\"cat\":\"part\""), std::string::npos) << trace;
+  EXPECT_NE(trace.find("\"cat\":\"node\""), std::string::npos) << trace;
+  EXPECT_NE(trace.find("stem_conv"), std::string::npos) << trace;  // a node's name
 }
 
 TEST(CppApi, PlanAndDevices) {
