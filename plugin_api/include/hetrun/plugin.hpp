@@ -3,9 +3,12 @@
 // header alone. Nothing here is exported; every plugin gets its own copy.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <new>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -153,6 +156,60 @@ inline std::vector<float> AttrFloats(const hetrun_node& node, const char* name,
   const hetrun_attribute* a = FindAttr(node, name);
   if (!a || a->type != HETRUN_ATTR_FLOATS) return fallback;
   return std::vector<float>(a->floats, a->floats + a->count);
+}
+
+//===-- Per-node times (ABI minor 3) --------------------------------------------------------===//
+
+// Whether the host asked the device being opened to time each node (options->profile_nodes; a
+// host older than minor 3 never does).
+inline bool ProfileNodesRequested(const hetrun_device_options* options) {
+  return options &&
+         options->struct_size >=
+             offsetof(hetrun_device_options, profile_nodes) + sizeof(uint32_t) &&
+         options->profile_nodes != 0;
+}
+
+// One kernel's share of the work an event tracks.
+struct NodeTime {
+  uint32_t node = 0;    // index in the part (of nodes run as one kernel: the first)
+  double start_us = 0;  // from the start of the work, on the clock of event_elapsed_us
+  double duration_us = 0;
+  std::string label;  // what ran, for people ("a+b (Add+Relu)"); "" for a single node
+};
+
+// event_node_times' answer for an event in the state given: INVALID_ARGUMENT before it signalled
+// or when its work failed, UNIMPLEMENTED when it kept no times, else up to `capacity` entries
+// written `out[0].struct_size` bytes apart (only the fields that size covers) and the count.
+// Throws Error; call it inside Guard().
+inline void AnswerNodeTimes(bool done, hetrun_status_code_t code, const std::string& message,
+                            const std::optional<std::vector<NodeTime>>& times,
+                            hetrun_node_time* out, uint32_t capacity, uint32_t* out_count) {
+  if (!out_count) throw Error(HETRUN_STATUS_INVALID_ARGUMENT, "out_count is NULL");
+  if (capacity > 0 && !out) throw Error(HETRUN_STATUS_INVALID_ARGUMENT, "out is NULL");
+  if (!done)
+    throw Error(HETRUN_STATUS_INVALID_ARGUMENT,
+                "the event has not signalled yet: wait for it first");
+  if (code != HETRUN_STATUS_OK)
+    throw Error(HETRUN_STATUS_INVALID_ARGUMENT,
+                "the event's work failed, so it has no node times: " + message);
+  if (!times)
+    throw Error(HETRUN_STATUS_UNIMPLEMENTED,
+                "no node times were recorded for this event (the device was not opened with "
+                "profile_nodes = 1, or it cannot time its kernels)");
+  const size_t stride = capacity > 0 ? out[0].struct_size : 0;
+  if (capacity > 0 && stride < offsetof(hetrun_node_time, label))
+    throw Error(HETRUN_STATUS_INVALID_ARGUMENT,
+                "out[0].struct_size " + std::to_string(stride) + " is too small");
+  for (size_t i = 0; i < times->size() && i < capacity; ++i) {
+    auto* entry = reinterpret_cast<hetrun_node_time*>(reinterpret_cast<char*>(out) + i * stride);
+    const NodeTime& t = (*times)[i];
+    entry->node = t.node;
+    entry->start_us = t.start_us;
+    entry->duration_us = t.duration_us;
+    if (stride >= offsetof(hetrun_node_time, label) + sizeof entry->label)
+      std::snprintf(entry->label, sizeof entry->label, "%s", t.label.c_str());
+  }
+  *out_count = static_cast<uint32_t>(times->size());
 }
 
 }  // namespace hetrun::plugin

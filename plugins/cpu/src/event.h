@@ -12,16 +12,11 @@
 #include <vector>
 
 #include "hetrun/plugin.h"
+#include "hetrun/plugin.hpp"
 
 namespace hetrun::cpu {
 
-// One node's (or fused group's) time within a run, for event_node_times.
-struct NodeTime {
-  uint32_t node = 0;  // index in the part; a fused group's first node
-  double start_us = 0;
-  double duration_us = 0;
-  std::string label;  // "" for a single node; "a+b (Conv+Relu)" for a fused group
-};
+using NodeTime = plugin::NodeTime;  // event_node_times' entries
 
 class Event {
  public:

@@ -4,7 +4,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
-#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -125,9 +124,7 @@ hetrun_status_t DeviceOpen(void* self, uint32_t index, const hetrun_device_optio
     handle->device = std::make_shared<Device>(threads, cpu.peak_gflops / cpu.threads);
     if (options && options->struct_size >= cache_dir_end && options->cache_dir)
       handle->cache_dir = options->cache_dir;  // copied: valid during this call only
-    const size_t profile_end = offsetof(hetrun_device_options, profile_nodes) + sizeof(uint32_t);
-    if (options && options->struct_size >= profile_end)
-      handle->device->set_profile_nodes(options->profile_nodes != 0);
+    handle->device->set_profile_nodes(plugin::ProfileNodesRequested(options));
     *out_device = handle.release();
   });
 }
@@ -393,28 +390,8 @@ hetrun_status_t EventNodeTimes(hetrun_device_t device, hetrun_event_t event, het
   return plugin::Guard([&] {
     UnwrapDevice(device);
     const Event& e = *UnwrapEvent(event);
-    CheckOut(out_count, "out_count");
-    if (capacity > 0) CheckOut(out, "out");
-    if (!e.done()) ThrowInvalid("the event has not signalled yet: wait for it first");
-    if (e.code() != HETRUN_STATUS_OK)
-      ThrowInvalid("the event's work failed, so it has no node times: " + e.message());
-    const std::optional<std::vector<NodeTime>> times = e.node_times();
-    if (!times)
-      throw plugin::Error(HETRUN_STATUS_UNIMPLEMENTED,
-                          "no node times: the device was not opened with profile_nodes = 1");
-    const size_t stride = capacity > 0 ? out[0].struct_size : 0;
-    if (capacity > 0 && stride < offsetof(hetrun_node_time, label))
-      ThrowInvalid("out[0].struct_size " + std::to_string(stride) + " is too small");
-    for (size_t i = 0; i < times->size() && i < capacity; ++i) {
-      auto* entry = reinterpret_cast<hetrun_node_time*>(reinterpret_cast<char*>(out) + i * stride);
-      const NodeTime& t = (*times)[i];
-      entry->node = t.node;
-      entry->start_us = t.start_us;
-      entry->duration_us = t.duration_us;
-      if (stride >= offsetof(hetrun_node_time, label) + sizeof entry->label)
-        std::snprintf(entry->label, sizeof entry->label, "%s", t.label.c_str());
-    }
-    *out_count = static_cast<uint32_t>(times->size());
+    plugin::AnswerNodeTimes(e.done(), e.code(), e.message(), e.node_times(), out, capacity,
+                            out_count);
   });
 }
 

@@ -12,15 +12,11 @@
 #include <vector>
 
 #include "hetrun/plugin.h"
+#include "hetrun/plugin.hpp"
 
 namespace hetrun::vulkan {
 
-// One kernel's share of a run (event_node_times), from the device's timestamps.
-struct NodeTime {
-  uint32_t node = 0;  // the part's node (a fused chain's first)
-  double start_us = 0, duration_us = 0;
-  std::string label;  // "" for one node
-};
+using NodeTime = plugin::NodeTime;  // event_node_times' entries
 
 class Event {
  public:

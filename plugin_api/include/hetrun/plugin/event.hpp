@@ -14,16 +14,9 @@
 #include <vector>
 
 #include "hetrun/plugin.h"
+#include "hetrun/plugin.hpp"
 
 namespace hetrun::plugin {
-
-// One kernel's share of the work an event tracks (event_node_times, ABI minor 3).
-struct NodeTime {
-  uint32_t node = 0;    // index in the part (of nodes run as one kernel: the first)
-  double start_us = 0;  // from the start of the work, on the clock of elapsed_us
-  double duration_us = 0;
-  std::string label;  // what ran, for people ("a+b (Add+Relu)"); "" for a single node
-};
 
 class Event {
  public:

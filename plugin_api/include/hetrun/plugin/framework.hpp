@@ -28,7 +28,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -353,15 +352,6 @@ class Plugin {
   // `options` may be NULL (defaults); read options->threads only if options->struct_size covers it.
   virtual std::shared_ptr<Device> Open(uint32_t index, const hetrun_device_options* options) = 0;
 };
-
-// Whether the host asked the device being opened to time each node (options->profile_nodes,
-// ABI minor 3; a host older than that never does).
-inline bool ProfileNodesRequested(const hetrun_device_options* options) {
-  return options &&
-         options->struct_size >=
-             offsetof(hetrun_device_options, profile_nodes) + sizeof(uint32_t) &&
-         options->profile_nodes != 0;
-}
 
 //===-- The C table (implementation) ---------------------------------------------------------===//
 
@@ -873,28 +863,7 @@ inline hetrun_status_t EventNodeTimes(hetrun_device_t device, hetrun_event_t eve
   return Guard([&] {
     UnwrapDevice(device);
     const std::shared_ptr<Event>& e = UnwrapEvent(event, "event");
-    CheckOut(out_count, "out_count");
-    if (capacity > 0) CheckOut(out, "out");
-    if (!e->done()) ThrowInvalid("the event has not signalled yet");
-    if (e->code() != HETRUN_STATUS_OK) ThrowInvalid("the event's work failed: " + e->message());
-    const std::optional<std::vector<NodeTime>> times = e->node_times();
-    if (!times)
-      throw Error(HETRUN_STATUS_UNIMPLEMENTED,
-                  "no node times were recorded for this event (the device was not opened with "
-                  "profile_nodes = 1, or the plugin does not time its kernels)");
-    const size_t stride = capacity > 0 ? out[0].struct_size : 0;
-    if (capacity > 0 && stride < offsetof(hetrun_node_time, label))
-      ThrowInvalid("out[0].struct_size " + std::to_string(stride) + " is too small");
-    for (size_t i = 0; i < times->size() && i < capacity; ++i) {
-      auto* entry = reinterpret_cast<hetrun_node_time*>(reinterpret_cast<char*>(out) + i * stride);
-      const NodeTime& t = (*times)[i];
-      entry->node = t.node;
-      entry->start_us = t.start_us;
-      entry->duration_us = t.duration_us;
-      if (stride >= offsetof(hetrun_node_time, label) + sizeof entry->label)
-        std::snprintf(entry->label, sizeof entry->label, "%s", t.label.c_str());
-    }
-    *out_count = static_cast<uint32_t>(times->size());
+    AnswerNodeTimes(e->done(), e->code(), e->message(), e->node_times(), out, capacity, out_count);
   });
 }
 

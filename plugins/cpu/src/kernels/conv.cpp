@@ -302,8 +302,8 @@ class ConvKernel final : public Kernel, public EpilogueFusable {
         g.DW == 1) {
       for (int64_t n = 0; n < s.batch; ++n) {
         const Im2colSource source = MakeIm2colSource(x + n * s.C * g.H * g.W, s.C, g, pool);
-        direct_->Run(source.phased, source.layout, g, s.C, bias,
-                     addend ? addend + n * s.M * P : nullptr, activation_, y + n * s.M * P, pool);
+        direct_->Run(source.phased, source.layout, g, bias, addend ? addend + n * s.M * P : nullptr,
+                     activation_, y + n * s.M * P, pool);
       }
       return;
     }

@@ -20,52 +20,32 @@ constexpr int64_t kTilesPerChunk = 64;
 
 #if HETRUN_CPU_AVX2_CLONES
 // tile[i][j] = sum over k of a[i][offs[k]] * w[k][j], for the 8 pixel bases a[i]: 16 accumulators,
-// two weight loads and eight broadcasts per k.
+// two weight loads and eight broadcasts per k (the loops unrolled, as in the GEMM's MicroAvx512).
 HETRUN_TARGET_AVX512 void DirectMicroAvx512(int64_t K, const int64_t* offs, const float* const* a,
                                             const float* w, float* tile) {
-  const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5], *a6 = a[6],
-              *a7 = a[7];
-  __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00,
-         c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00,
-         c70 = c00, c71 = c00;
+  const float* base[kPixels];
+#pragma GCC unroll 8
+  for (int i = 0; i < kPixels; ++i) base[i] = a[i];
+  __m512 acc[kPixels][2];
+#pragma GCC unroll 8
+  for (int i = 0; i < kPixels; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
   for (int64_t k = 0; k < K; ++k, w += kChannels) {
     const int64_t o = offs[k];
     const __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16);
-    __m512 x = _mm512_set1_ps(a0[o]);
-    c00 = _mm512_fmadd_ps(x, w0, c00);
-    c01 = _mm512_fmadd_ps(x, w1, c01);
-    x = _mm512_set1_ps(a1[o]);
-    c10 = _mm512_fmadd_ps(x, w0, c10);
-    c11 = _mm512_fmadd_ps(x, w1, c11);
-    x = _mm512_set1_ps(a2[o]);
-    c20 = _mm512_fmadd_ps(x, w0, c20);
-    c21 = _mm512_fmadd_ps(x, w1, c21);
-    x = _mm512_set1_ps(a3[o]);
-    c30 = _mm512_fmadd_ps(x, w0, c30);
-    c31 = _mm512_fmadd_ps(x, w1, c31);
-    x = _mm512_set1_ps(a4[o]);
-    c40 = _mm512_fmadd_ps(x, w0, c40);
-    c41 = _mm512_fmadd_ps(x, w1, c41);
-    x = _mm512_set1_ps(a5[o]);
-    c50 = _mm512_fmadd_ps(x, w0, c50);
-    c51 = _mm512_fmadd_ps(x, w1, c51);
-    x = _mm512_set1_ps(a6[o]);
-    c60 = _mm512_fmadd_ps(x, w0, c60);
-    c61 = _mm512_fmadd_ps(x, w1, c61);
-    x = _mm512_set1_ps(a7[o]);
-    c70 = _mm512_fmadd_ps(x, w0, c70);
-    c71 = _mm512_fmadd_ps(x, w1, c71);
+#pragma GCC unroll 8
+    for (int i = 0; i < kPixels; ++i) {
+      const __m512 x = _mm512_set1_ps(base[i][o]);
+      acc[i][0] = _mm512_fmadd_ps(x, w0, acc[i][0]);
+      acc[i][1] = _mm512_fmadd_ps(x, w1, acc[i][1]);
+    }
   }
-  const __m512 rows[kPixels][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31},
-                                   {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};
+#pragma GCC unroll 8
   for (int i = 0; i < kPixels; ++i) {
-    _mm512_storeu_ps(tile + i * kChannels, rows[i][0]);
-    _mm512_storeu_ps(tile + i * kChannels + 16, rows[i][1]);
+    _mm512_storeu_ps(tile + i * kChannels, acc[i][0]);
+    _mm512_storeu_ps(tile + i * kChannels + 16, acc[i][1]);
   }
 }
-#endif
 
-#if HETRUN_CPU_AVX2_CLONES
 // Stores the tile's first `pixels` pixels of its first `channels` channels into y (NCHW, P pixels
 // per channel, the tile's first pixel at p0), with the bias, the addend and the activation:
 // 8 x 8 register transposes turn its pixel rows into channel rows of 8 pixels (a scalar store
@@ -121,8 +101,8 @@ DirectConv::DirectConv(const float* w, int64_t M, int64_t K)
     : M_(M), K_(K), weights_(PackBOwned(true, K, M, w, K)) {}
 
 void DirectConv::Run(const float* phased, const PhaseSplitLayout& l, const DepthwiseGeometry& g,
-                     int64_t C, const float* bias, const float* addend, const Activation& act,
-                     float* y, ThreadPool& pool) const {
+                     const float* bias, const float* addend, const Activation& act, float* y,
+                     ThreadPool& pool) const {
 #if HETRUN_CPU_AVX2_CLONES
   // Tap k = (c, kh, kw) of output (oh, ow) reads phased[c][block (kh % SH, kw % SW)] at row
   // oh + kh / SH, column ow + kw / SW: the pixel's base plus an offset per tap.
@@ -133,7 +113,6 @@ void DirectConv::Run(const float* phased, const PhaseSplitLayout& l, const Depth
     offs[static_cast<size_t>(k)] = c * l.floats + ((kh % g.SH) * g.SW + kw % g.SW) * l.block +
                                    (kh / g.SH) * l.width + kw / g.SW;
   }
-  (void)C;
   const int64_t P = g.OH * g.OW, tiles = (P + kPixels - 1) / kPixels;
   const int64_t blocks = (M_ + kChannels - 1) / kChannels;
   // Tasks: chunks of tiles (their inputs stay in cache while every channel block passes over
@@ -172,7 +151,7 @@ void DirectConv::Run(const float* phased, const PhaseSplitLayout& l, const Depth
     }
   });
 #else
-  (void)phased, (void)l, (void)g, (void)C, (void)bias, (void)addend, (void)act, (void)y, (void)pool;
+  (void)phased, (void)l, (void)g, (void)bias, (void)addend, (void)act, (void)y, (void)pool;
   throw plugin::Error(HETRUN_STATUS_INTERNAL, "Conv: the direct algorithm needs AVX-512");
 #endif
 }

@@ -25,9 +25,9 @@ class DirectConv {
   // w: M x K row-major (K = C * KH * KW).
   DirectConv(const float* w, int64_t M, int64_t K);
 
-  // One image: x's phase-split copy `phased` (C channels laid out as `l`, MakeIm2colSource's) to
-  // y (M x OH x OW) = act(conv + bias + addend); bias and addend may be null.
-  void Run(const float* phased, const PhaseSplitLayout& l, const DepthwiseGeometry& g, int64_t C,
+  // One image: x's phase-split copy `phased` (each channel laid out as `l`, MakeIm2colSource's)
+  // to y (M x OH x OW) = act(conv + bias + addend); bias and addend may be null.
+  void Run(const float* phased, const PhaseSplitLayout& l, const DepthwiseGeometry& g,
            const float* bias, const float* addend, const Activation& act, float* y,
            ThreadPool& pool) const;
 

@@ -221,12 +221,11 @@ void GemmDriver(const PackedMatrix& a, int64_t N, const BSource& b_in, float alp
 
   // One row times pre-packed B (a batch-1 fully connected layer): a GEMV over the panels, which
   // is memory-bound, instead of 8-row tiles seven of whose rows are padding.
-  static const GemvFn gemv = GemvAvx512();
-  if (M == 1 && b_in.packed && nr == 32 && gemv && &isa == GemmIsaAvx512() && !keep_c) {
+  if (M == 1 && b_in.packed && isa.gemv && !keep_c) {
     float* row = ThreadScratch(ScratchSlot::kGemmTileB, static_cast<size_t>(pn * nr));
     pool.ParallelFor((pn + 3) / 4, 1, [&](int64_t g0, int64_t g1) {
       const int64_t p0 = 4 * g0, p1 = std::min(pn, 4 * g1);
-      gemv(K, a.panel(0), mr, b_in.packed->data, p0, p1, row);
+      isa.gemv(K, a.panel(0), mr, b_in.packed->data, p0, p1, row);
       const int64_t j0 = p0 * nr, j1 = std::min(N, p1 * nr);
       for (int64_t j = j0; j < j1; ++j) C[j] = alpha * row[j];
       if (epilogue) ApplyEpilogue(*epilogue, C + j0, ldc, 0, j0, 1, j1 - j0);

@@ -217,18 +217,13 @@ __attribute__((target("avx512f"))) void Gemv32Avx512(int64_t K, const float* a, 
 
 }  // namespace
 
-GemvFn GemvAvx512() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") ? Gemv32Avx512 : nullptr;
-}
-
 PackRows8Fn PackRows8() {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2") ? PackRows8Avx2 : nullptr;
 }
 
 const GemmIsa* GemmIsaAvx512() {
-  static const GemmIsa isa{{8, 32, 256, 128, 4096, "avx512f"}, MicroAvx512, true};
+  static const GemmIsa isa{{8, 32, 256, 128, 4096, "avx512f"}, MicroAvx512, true, Gemv32Avx512};
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx512f") ? &isa : nullptr;
 }
@@ -244,9 +239,6 @@ const GemmIsa* GemmIsaAvx2() {
 #else
 
 namespace hetrun::cpu {
-GemvFn GemvAvx512() {
-  return nullptr;
-}
 PackRows8Fn PackRows8() {
   return nullptr;
 }

@@ -25,22 +25,22 @@ struct TileEpilogue {
 using GemmMicroKernel = void (*)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
                                  float alpha, bool accumulate, const TileEpilogue* ep);
 
+// One row of A times packed B: c[p * nr + j] = sum over k of a[k * a_stride] * panel_p[k][j] for
+// the B panels [p0, p1) (depth K); the GEMM's path for a single row against pre-packed weights.
+using GemvFn = void (*)(int64_t K, const float* a, int64_t a_stride, const float* b, int64_t p0,
+                        int64_t p1, float* c);
+
 struct GemmIsa {
   GemmBlocking blocking;
   GemmMicroKernel kernel;
   bool register_epilogue;  // the kernel applies a TileEpilogue itself
+  GemvFn gemv = nullptr;   // null: a single row goes through `kernel` like any other
 };
 
 // Packs 8 full rows of a row-major matrix (row stride rs, contiguous along k) into one panel laid
 // out [k][8]; null when this build or CPU has no vector version.
 using PackRows8Fn = void (*)(const float* s, int64_t rs, int64_t depth, float* d);
 PackRows8Fn PackRows8();
-
-// One row of A times packed B: c[p * 32 + j] = sum over k of a[k * a_stride] * panel_p[k][j] for
-// the B panels [p0, p1) (32 wide, depth K); null when this build or CPU has no such kernel.
-using GemvFn = void (*)(int64_t K, const float* a, int64_t a_stride, const float* b, int64_t p0,
-                        int64_t p1, float* c);
-GemvFn GemvAvx512();
 
 // Null when this build or CPU lacks the instruction set.
 const GemmIsa* GemmIsaAvx512();
